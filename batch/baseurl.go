@@ -1,0 +1,62 @@
+package batch
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+)
+
+// ParseBaseURL checks an API root URL before any connection is made:
+// https, or http only when the host is loopback (localhost, 127.0.0.0/8,
+// ::1); no userinfo, query or fragment. A trailing slash is fine.
+func ParseBaseURL(s string) (*url.URL, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, fmt.Errorf("%w: empty", ErrBaseURL)
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		// url.Parse quotes the input; a base URL carries no secret by
+		// construction since userinfo is refused, but keep the message short.
+		return nil, fmt.Errorf("%w: %q does not parse as a URL", ErrBaseURL, s)
+	}
+	switch {
+	case u.User != nil:
+		return nil, fmt.Errorf("%w: user name or password in the URL is not allowed (the key goes in SUBVERSE_API_KEY or --api-key-file)", ErrBaseURL)
+	case u.RawQuery != "" || u.ForceQuery:
+		return nil, fmt.Errorf("%w: %s has a query string; give only scheme, host and path", ErrBaseURL, redactQuery(u))
+	case u.Fragment != "" || strings.Contains(s, "#"):
+		return nil, fmt.Errorf("%w: %s has a fragment; give only scheme, host and path", ErrBaseURL, redactQuery(u))
+	case u.Host == "" || u.Hostname() == "":
+		return nil, fmt.Errorf("%w: %q has no host; expected e.g. https://api.subverseai.com/api", ErrBaseURL, s)
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+	case "http":
+		if !IsLoopback(u.Hostname()) {
+			return nil, fmt.Errorf("%w: %s uses http:// to a host that is not loopback; use https:// (http is allowed only for localhost, 127.0.0.0/8 and ::1)", ErrBaseURL, u.Redacted())
+		}
+	default:
+		return nil, fmt.Errorf("%w: scheme %q is not supported; use https://", ErrBaseURL, u.Scheme)
+	}
+	u.Scheme = strings.ToLower(u.Scheme)
+	u.Path = strings.TrimRight(u.Path, "/")
+	u.RawPath = strings.TrimRight(u.RawPath, "/")
+	return u, nil
+}
+
+// IsLoopback reports whether host is localhost, in 127.0.0.0/8 or ::1.
+func IsLoopback(host string) bool {
+	if strings.EqualFold(strings.TrimSuffix(host, "."), "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func redactQuery(u *url.URL) string {
+	c := *u
+	c.User, c.RawQuery, c.ForceQuery, c.Fragment = nil, "", false, ""
+	return c.String() + "?…"
+}

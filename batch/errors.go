@@ -1,0 +1,19 @@
+package batch
+
+import "errors"
+
+// Errors that end a run or refuse to start one. Callers match them with
+// errors.Is; the messages they wrap never contain the API key.
+var (
+	// ErrUnauthorized means the API rejected the key; the run stopped at
+	// the first such answer.
+	ErrUnauthorized = errors.New("the API rejected the key")
+	// ErrTooManyFailures means the failure-rate rule tripped: more than
+	// Config.MaxFailureRate of the IDs sent ended not final, once at least
+	// Config.MinSample had a result.
+	ErrTooManyFailures = errors.New("failure rate over the limit")
+	// ErrInterrupted means the caller's context ended the run early.
+	ErrInterrupted = errors.New("interrupted")
+	// ErrBaseURL means the API root URL is not acceptable.
+	ErrBaseURL = errors.New("bad base URL")
+)

@@ -1,0 +1,222 @@
+package batch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+	"golang.org/x/sync/errgroup"
+	"golang.org/x/time/rate"
+)
+
+// Config tunes a run. Start from DefaultConfig; the zero value is not
+// usable.
+type Config struct {
+	Concurrency    int           // most requests in flight at once
+	Rate           float64       // attempts per second, retries included; 0 means unlimited
+	Burst          int           // token-bucket burst
+	MaxAttempts    int           // attempts per ID, the first included
+	Timeout        time.Duration // one attempt's deadline
+	MaxBackoff     time.Duration // longest wait between attempts; a longer Retry-After is cut to this
+	BaseBackoff    time.Duration // wait after the first failed attempt, before jitter; doubles per attempt
+	MaxFailureRate float64       // stop when more than this fraction of sent IDs ended not final...
+	MinSample      int           // ...once at least this many sent IDs have a result
+
+	// Abandon, when closed, cancels the attempts in flight as well (their
+	// rows end transport_error). Without it a stopped run lets them finish.
+	Abandon <-chan struct{}
+
+	Clock  Clock          // time source for backoff and the shared pause; nil means the real clock
+	Jitter func() float64 // a number in [0, 1) per backoff; nil means math/rand/v2
+	Log    zerolog.Logger // a warn line per retry and per abort; the zero value logs nothing
+}
+
+// DefaultConfig returns the settings the command line uses by default.
+func DefaultConfig() Config {
+	return Config{
+		Concurrency:    8,
+		Rate:           10,
+		Burst:          1,
+		MaxAttempts:    5,
+		Timeout:        30 * time.Second,
+		MaxBackoff:     60 * time.Second,
+		BaseBackoff:    500 * time.Millisecond,
+		MaxFailureRate: 0.5,
+		MinSample:      100,
+		Log:            zerolog.Nop(),
+	}
+}
+
+// Validate reports the first setting that cannot work.
+func (c Config) Validate() error {
+	switch {
+	case c.Concurrency < 1:
+		return fmt.Errorf("concurrency must be at least 1, got %d", c.Concurrency)
+	case c.Rate < 0:
+		return fmt.Errorf("rate must be 0 (unlimited) or more, got %g", c.Rate)
+	case c.Burst < 1:
+		return fmt.Errorf("burst must be at least 1, got %d", c.Burst)
+	case c.MaxAttempts < 1:
+		return fmt.Errorf("max-attempts must be at least 1, got %d", c.MaxAttempts)
+	case c.Timeout <= 0:
+		return fmt.Errorf("timeout must be more than 0, got %s", c.Timeout)
+	case c.MaxBackoff < 0 || c.BaseBackoff < 0:
+		return fmt.Errorf("backoff must not be negative")
+	case c.MaxFailureRate < 0 || c.MaxFailureRate > 1:
+		return fmt.Errorf("max-failure-rate must be between 0 and 1, got %g", c.MaxFailureRate)
+	case c.MinSample < 0:
+		return fmt.Errorf("min-sample must not be negative, got %d", c.MinSample)
+	}
+	return nil
+}
+
+// Run sends a cancel for every job and hands each row's Result to sink,
+// in the order rows finish. sink is called from one goroutine only; an
+// error from it ends the run at once (attempts in flight are canceled) and
+// is returned.
+//
+// Up to Config.Concurrency attempts are in flight at once; every attempt,
+// retries included, waits on one shared rate limiter and on the shared
+// pause a 429 sets. Transport failures, 429 and 5xx are retried with capped
+// exponential backoff; definitive answers never are.
+//
+// Canceling ctx stops dispatch: nothing new is sent, attempts in flight
+// finish (at most Config.Timeout), and every job not yet sent gets a
+// not_attempted Result; Run then returns an error wrapping ErrInterrupted.
+// An unauthorized answer or the failure-rate rule stops the run the same
+// way and Run returns ErrUnauthorized or ErrTooManyFailures. Run returns
+// only after every request it started has ended.
+func Run(ctx context.Context, cfg Config, client *Client, jobs iter.Seq[Job], sink func(Result) error) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = realClock{}
+	}
+	if cfg.Jitter == nil {
+		cfg.Jitter = rand.Float64
+	}
+	limit := rate.Limit(cfg.Rate)
+	if cfg.Rate == 0 {
+		limit = rate.Inf
+	}
+
+	stopCtx, stop := context.WithCancelCause(ctx) // ends dispatch
+	defer stop(nil)
+	g, gctx := errgroup.WithContext(context.Background()) // ends everything: sink failure
+	reqCtx, abandon := context.WithCancel(gctx)           // ends attempts in flight
+	defer abandon()
+	if cfg.Abandon != nil {
+		go func() {
+			select {
+			case <-cfg.Abandon:
+				abandon()
+			case <-reqCtx.Done():
+			}
+		}()
+	}
+
+	w := &worker{cfg: cfg, client: client, limiter: rate.NewLimiter(limit, cfg.Burst), pause: &pause{}}
+	work := make(chan Job)
+	results := make(chan Result, cfg.Concurrency)
+	send := func(r Result) bool {
+		select {
+		case results <- r:
+			return true
+		case <-gctx.Done():
+			return false
+		}
+	}
+
+	var senders sync.WaitGroup
+	senders.Add(1 + cfg.Concurrency)
+	g.Go(func() error { // producer
+		defer senders.Done()
+		defer close(work)
+		for job := range jobs {
+			if stopCtx.Err() == nil {
+				select {
+				case work <- job:
+					continue
+				case <-stopCtx.Done():
+				case <-gctx.Done():
+					return nil
+				}
+			}
+			if !send(Result{Row: job.Row, CallID: job.ID, Outcome: NotAttempted, RemovedJobs: -1, Error: stoppedBecause(stopCtx)}) {
+				return nil
+			}
+		}
+		return nil
+	})
+	for range cfg.Concurrency {
+		g.Go(func() error {
+			defer senders.Done()
+			for job := range work {
+				r := w.do(stopCtx, reqCtx, job)
+				if r.Outcome == Unauthorized {
+					stop(ErrUnauthorized)
+				}
+				if !send(r) {
+					return nil
+				}
+			}
+			return nil
+		})
+	}
+	go func() {
+		senders.Wait()
+		close(results)
+	}()
+	g.Go(func() error { // collector
+		var sent, failed int
+		for r := range results {
+			if err := sink(r); err != nil {
+				return err
+			}
+			if r.Attempts == 0 {
+				continue
+			}
+			sent++
+			if !r.Final() {
+				failed++
+			}
+			if sent >= cfg.MinSample && sent > 0 && float64(failed)/float64(sent) > cfg.MaxFailureRate && stopCtx.Err() == nil {
+				cfg.Log.Error().Int("sent", sent).Int("failed", failed).Float64("max_failure_rate", cfg.MaxFailureRate).
+					Msg("failure rate over the limit: stopping the run")
+				stop(fmt.Errorf("%w: %d of %d IDs sent ended not final (limit %g)", ErrTooManyFailures, failed, sent, cfg.MaxFailureRate))
+			}
+		}
+		return nil
+	})
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	cause := context.Cause(stopCtx)
+	switch {
+	case cause == nil:
+		return nil
+	case errors.Is(cause, ErrUnauthorized), errors.Is(cause, ErrTooManyFailures):
+		return cause
+	default:
+		return fmt.Errorf("%w: %w", ErrInterrupted, cause)
+	}
+}
+
+// stoppedBecause says why a row was not sent, for its error column.
+func stoppedBecause(stopCtx context.Context) string {
+	cause := context.Cause(stopCtx)
+	switch {
+	case errors.Is(cause, ErrUnauthorized):
+		return "not sent: the run stopped because the API rejected the key"
+	case errors.Is(cause, ErrTooManyFailures):
+		return "not sent: the run stopped because the failure rate went over the limit"
+	default:
+		return "not sent: the run was interrupted"
+	}
+}

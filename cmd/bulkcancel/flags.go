@@ -1,0 +1,261 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/subverseai/bulkcancel/batch"
+)
+
+const defaultBaseURL = "https://api.subverseai.com/api"
+
+// options are the parsed command line.
+type options struct {
+	input string
+
+	baseURL    string
+	apiKeyFile string
+	column     string
+	noHeader   bool
+
+	concurrency    int
+	rate           float64
+	burst          int
+	maxAttempts    int
+	timeout        time.Duration
+	maxBackoff     time.Duration
+	maxFailureRate float64
+	minSample      int
+
+	report string
+	resume string
+	dryRun bool
+	yes    bool
+	shard  string
+
+	logFormat string
+	logLevel  string
+	progress  string
+
+	version bool
+	help    bool
+
+	set  map[string]bool // flags given on the command line
+	args []string        // the command line as given, for the resume command
+}
+
+// flagGroups orders --help; every flag belongs to one group.
+var flagGroups = []struct {
+	title string
+	names []string
+}{
+	{"Input", []string{"column", "no-header", "shard", "resume"}},
+	{"API", []string{"base-url", "api-key-file"}},
+	{"Pace and retries", []string{"concurrency", "rate", "burst", "max-attempts", "timeout", "max-backoff"}},
+	{"Safety", []string{"dry-run", "yes", "max-failure-rate", "min-sample"}},
+	{"Output", []string{"report", "log-format", "log-level", "progress"}},
+	{"Other", []string{"version", "help"}},
+}
+
+func newFlagSet(o *options, getenv func(string) string) *flag.FlagSet {
+	fs := flag.NewFlagSet("bulkcancel", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	d := batch.DefaultConfig()
+	base := getenv("SUBVERSE_BASE_URL")
+	if base == "" {
+		base = defaultBaseURL
+	}
+	fs.StringVar(&o.baseURL, "base-url", base, "API root (env SUBVERSE_BASE_URL); https, or http to a loopback host only")
+	fs.StringVar(&o.apiKeyFile, "api-key-file", "", "file holding the API key; otherwise env SUBVERSE_API_KEY")
+	fs.StringVar(&o.column, "column", "", "ID column header; empty means auto: call_id, callId, call id or id")
+	fs.BoolVar(&o.noHeader, "no-header", false, "the file has no header row; IDs are in the first column")
+	fs.IntVar(&o.concurrency, "concurrency", d.Concurrency, "most requests in flight at once")
+	fs.Float64Var(&o.rate, "rate", d.Rate, "requests per second, retries included; 0 means unlimited")
+	fs.IntVar(&o.burst, "burst", d.Burst, "token-bucket burst")
+	fs.IntVar(&o.maxAttempts, "max-attempts", d.MaxAttempts, "attempts per ID, the first included")
+	fs.DurationVar(&o.timeout, "timeout", d.Timeout, "one attempt's deadline")
+	fs.DurationVar(&o.maxBackoff, "max-backoff", d.MaxBackoff, "longest wait between attempts; a longer Retry-After is cut to this")
+	fs.Float64Var(&o.maxFailureRate, "max-failure-rate", d.MaxFailureRate, "abort when more than this fraction of IDs sent ended not final...")
+	fs.IntVar(&o.minSample, "min-sample", d.MinSample, "...once at least this many IDs sent have a result")
+	fs.StringVar(&o.report, "report", "", "report prefix: writes PREFIX.csv and PREFIX.json, never over existing files (default bulkcancel-<UTC yyyymmddThhmmssZ>)")
+	fs.StringVar(&o.resume, "resume", "", "an earlier report CSV: IDs final there are carried over, not sent again")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "validate and plan; send nothing")
+	fs.BoolVar(&o.yes, "yes", false, "do not ask for confirmation on a terminal")
+	fs.StringVar(&o.shard, "shard", "", "K/N: take only the IDs whose stable hash falls in shard K (0-based) of N")
+	fs.StringVar(&o.logFormat, "log-format", "auto", "json, console, or auto (console on a terminal, else json)")
+	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&o.progress, "progress", "auto", "on, off, or auto (a bar on a terminal, else a log line every 10s)")
+	fs.BoolVar(&o.version, "version", false, "print version and exit")
+	fs.BoolVar(&o.help, "help", false, "print this help and exit")
+	return fs
+}
+
+// usageError is a command-line mistake: exit 2 with the message and a
+// pointer to --help.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+// parseArgs reads flags and the one INPUT argument; flags may come before
+// or after INPUT, and "--" ends the flags.
+func parseArgs(args []string, getenv func(string) string) (*options, error) {
+	o := &options{set: map[string]bool{}, args: args}
+	fs := newFlagSet(o, getenv)
+	var rest, pos []string
+	for i, a := range args {
+		if a == "--" {
+			rest, args = args[i+1:], args[:i]
+			break
+		}
+	}
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				o.help = true
+				return o, nil
+			}
+			msg := err.Error()
+			if name, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
+				msg = "unknown flag " + name
+			}
+			return nil, usagef("%s", msg)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+	pos = append(pos, rest...)
+	fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })
+	if o.help || o.version {
+		return o, nil
+	}
+	switch len(pos) {
+	case 0:
+		return nil, usagef("missing INPUT: give a CSV path, or - for standard input")
+	case 1:
+		o.input = pos[0]
+	default:
+		return nil, usagef("expected one INPUT, got %d: %s", len(pos), strings.Join(pos, " "))
+	}
+	return o, o.check()
+}
+
+// check validates values that the flag package cannot.
+func (o *options) check() error {
+	oneOf := func(name, v string, allowed ...string) error {
+		for _, a := range allowed {
+			if v == a {
+				return nil
+			}
+		}
+		return usagef("--%s %q: want one of %s", name, v, strings.Join(allowed, ", "))
+	}
+	if err := oneOf("log-format", o.logFormat, "auto", "json", "console"); err != nil {
+		return err
+	}
+	if err := oneOf("log-level", o.logLevel, "debug", "info", "warn", "error"); err != nil {
+		return err
+	}
+	if err := oneOf("progress", o.progress, "auto", "on", "off"); err != nil {
+		return err
+	}
+	if err := o.batchConfig().Validate(); err != nil {
+		return usagef("%s", err)
+	}
+	if o.shard != "" {
+		if _, err := batch.ParseShard(o.shard); err != nil {
+			return usagef("--%s", err)
+		}
+	}
+	if o.rate > 0 && o.rate < 0.001 {
+		return usagef("--rate %g is below one request in 1000 seconds; did you mean 0 (unlimited)?", o.rate)
+	}
+	return nil
+}
+
+func (o *options) batchConfig() batch.Config {
+	c := batch.DefaultConfig()
+	c.Concurrency, c.Rate, c.Burst = o.concurrency, o.rate, o.burst
+	c.MaxAttempts, c.Timeout, c.MaxBackoff = o.maxAttempts, o.timeout, o.maxBackoff
+	c.MaxFailureRate, c.MinSample = o.maxFailureRate, o.minSample
+	if c.BaseBackoff > c.MaxBackoff {
+		c.BaseBackoff = c.MaxBackoff
+	}
+	return c
+}
+
+// configJSON is every setting for the JSON report, keyed by flag name in
+// snake_case. It never holds the key, only where it came from.
+func (o *options) configJSON(keySource string) map[string]any {
+	return map[string]any{
+		"base_url": o.baseURL, "api_key_file": o.apiKeyFile, "api_key_source": keySource,
+		"column": o.column, "no_header": o.noHeader,
+		"concurrency": o.concurrency, "rate": o.rate, "burst": o.burst, "max_attempts": o.maxAttempts,
+		"timeout": o.timeout.String(), "max_backoff": o.maxBackoff.String(),
+		"report": o.report, "resume": o.resume, "dry_run": o.dryRun, "yes": o.yes,
+		"max_failure_rate": o.maxFailureRate, "min_sample": o.minSample, "shard": o.shard,
+		"log_format": o.logFormat, "log_level": o.logLevel, "progress": o.progress,
+	}
+}
+
+const helpHead = `bulkcancel cancels queued outbound calls in bulk through the SubVerse API.
+
+Usage:
+  bulkcancel [flags] INPUT      INPUT is a CSV of call IDs, or - for standard input
+
+The key comes from env SUBVERSE_API_KEY or --api-key-file; there is no flag that takes it.
+Every row of INPUT gets one row in PREFIX.csv (written as rows finish) and PREFIX.json.
+`
+
+const helpTail = `
+Examples:
+  # Abort a campaign: cancel every queued call in calls.csv, 20 requests a second
+  SUBVERSE_API_KEY=... bulkcancel --rate 20 --report abort-0412 calls.csv
+
+  # From cron: no terminal, JSON logs, never asks; flock keeps runs from overlapping
+  flock -n /run/bulkcancel.lock bulkcancel --api-key-file /etc/bulkcancel/key --yes --report /var/lib/bulkcancel/run-$(date +%s) /var/lib/bulkcancel/cancel.csv
+
+  # Finish a run that stopped (exit 1, 130 or 143): same input, send only what is not final
+  bulkcancel --resume abort-0412.csv --report abort-0412-b calls.csv
+
+Exit status: 0 all rows final; 1 some rows not final (rerun with --resume); 2 usage or input
+error, nothing sent; 3 aborted (key rejected or failure rate); 130/143 interrupted.
+`
+
+func writeHelp(w io.Writer, getenv func(string) string) {
+	var o options
+	fs := newFlagSet(&o, getenv)
+	io.WriteString(w, helpHead)
+	for _, g := range flagGroups {
+		fmt.Fprintf(w, "\n%s:\n", g.title)
+		for _, name := range g.names {
+			f := fs.Lookup(name)
+			kind, usage := flag.UnquoteUsage(f)
+			left := "  --" + name
+			if kind != "" {
+				left += " " + kind
+			}
+			def := ""
+			switch {
+			case name == "version" || name == "help":
+			case f.DefValue == "" || f.DefValue == "false":
+				if kind != "" {
+					def = " (default: none)"
+				}
+			default:
+				def = fmt.Sprintf(" (default %s)", f.DefValue)
+			}
+			fmt.Fprintf(w, "%-28s %s%s\n", left, usage, def)
+		}
+	}
+	io.WriteString(w, helpTail)
+}

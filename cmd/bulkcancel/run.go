@@ -1,0 +1,327 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/subverseai/bulkcancel/batch"
+	"github.com/subverseai/bulkcancel/report"
+)
+
+// Exit codes; see README "Exit status".
+const (
+	exitOK          = 0
+	exitNotFinal    = 1
+	exitUsage       = 2
+	exitAborted     = 3
+	exitInterrupted = 128 // plus the signal number: 130 for SIGINT, 143 for SIGTERM
+)
+
+// Set at build time with -ldflags "-X main.version=... -X main.commit=...".
+var (
+	version = "dev"
+	commit  = "unknown"
+)
+
+// run is the whole command: it parses args, checks everything before the
+// first request, runs the job and writes the reports, and returns the
+// exit code.
+func run(args []string, e *env) int {
+	started := e.now()
+	o, err := parseArgs(args, e.getenv)
+	if err != nil {
+		log := newLogger(e, guessLogFormat(args), "info", newRunID())
+		log.Error().Msg(err.Error() + "; see bulkcancel --help")
+		return exitUsage
+	}
+	if o.help {
+		writeHelp(e.stdout, e.getenv)
+		return exitOK
+	}
+	if o.version {
+		fmt.Fprintf(e.stdout, "bulkcancel %s (commit %s, %s)\n", version, commit, goVersion())
+		return exitOK
+	}
+	runID := newRunID()
+	log := newLogger(e, o.logFormat, o.logLevel, runID)
+	j := &job{o: o, e: e, log: log, runID: runID, started: started}
+	code, err := j.run()
+	if err != nil {
+		log.Error().Msg(err.Error())
+	}
+	return code
+}
+
+// job is one run of the command, from checked input to written reports.
+type job struct {
+	o       *options
+	e       *env
+	log     zerolog.Logger
+	runID   string
+	started time.Time
+
+	key, keySource string
+	client         *batch.Client
+	in             *batch.Input
+	resume         *report.Resume
+	prefix         string
+	csv            *report.CSV
+	plan           *batch.Plan
+}
+
+// run returns the exit code and, for exit 2 or a failure, the error to log.
+func (j *job) run() (int, error) {
+	if err := j.prepare(); err != nil {
+		return exitUsage, err
+	}
+	j.plan = batch.NewPlan(j.in, batch.PlanOptions{Shard: j.shard(), Prior: j.prior()})
+	if !j.confirm() {
+		return exitUsage, errors.New("not confirmed: nothing was sent")
+	}
+
+	stopCtx, stop := context.WithCancelCause(context.Background())
+	defer stop(nil)
+	abandon := make(chan struct{})
+	sig := j.watchSignals(stop, abandon)
+	defer sig.done()
+
+	csv, err := report.CreateCSV(j.prefix + ".csv")
+	if err != nil {
+		return exitUsage, err
+	}
+	j.csv = csv
+	j.logStart()
+
+	var runErr error
+	for r, carried := range j.plan.Settled() {
+		j.logResult(r, carried)
+		if carried {
+			runErr = csv.Carry(r)
+		} else {
+			runErr = csv.Write(r)
+		}
+		if runErr != nil {
+			break
+		}
+	}
+	switch {
+	case runErr != nil:
+	case j.o.dryRun:
+		runErr = j.dryRun()
+	default:
+		cfg := j.o.batchConfig()
+		cfg.Log = j.log
+		cfg.Abandon = abandon
+		prog := j.startProgress(csv)
+		runErr = batch.Run(stopCtx, cfg, j.client, j.plan.Jobs(), func(r batch.Result) error {
+			j.logResult(r, false)
+			return csv.Write(r)
+		})
+		prog.stop()
+	}
+	closeErr := csv.Close()
+	return j.finish(runErr, closeErr, sig.received())
+}
+
+// prepare checks everything that can be checked before a request: key,
+// URL, input, resume report and report paths. Any failure is exit 2 and
+// nothing is sent or created.
+func (j *job) prepare() error {
+	var err error
+	if j.key, j.keySource, err = loadKey(j.o, j.e.getenv, j.log); err != nil {
+		return err
+	}
+	base, err := batch.ParseBaseURL(j.o.baseURL)
+	if err != nil {
+		return fmt.Errorf("--base-url: %w", err)
+	}
+	j.client = batch.NewClient(batch.NewHTTPClient(j.o.concurrency), base, j.key)
+	if j.in, err = j.readInput(); err != nil {
+		return err
+	}
+	if j.o.resume != "" {
+		if j.resume, err = report.ReadResume(j.o.resume); err != nil {
+			return err
+		}
+		if j.resume.TornLine > 0 {
+			j.log.Warn().Str("resume", j.o.resume).Int("line", j.resume.TornLine).
+				Msg("the report to resume from ends in a line cut short by a crash; that line is ignored and its ID is sent again")
+		}
+		if s := j.resume.InputSHA256; s != "" && s != j.in.SHA256 {
+			j.log.Warn().Str("resume", j.o.resume).Str("prior_sha256", s).Str("input_sha256", j.in.SHA256).
+				Msg("the input differs from the one the resumed run read; IDs are matched by call_id, so this is fine if it is the same job")
+		}
+	}
+	j.prefix = j.o.report
+	if j.prefix == "" {
+		j.prefix = "bulkcancel-" + j.started.UTC().Format("20060102T150405Z")
+	}
+	for _, p := range []string{j.prefix + ".csv", j.prefix + ".json"} {
+		if _, err := os.Lstat(p); err == nil {
+			return fmt.Errorf("report %s already exists; choose another --report prefix (reports are never overwritten)", p)
+		}
+	}
+	return nil
+}
+
+func (j *job) readInput() (*batch.Input, error) {
+	opt := batch.InputOptions{Column: j.o.column, NoHeader: j.o.noHeader}
+	if j.o.input == "-" {
+		return batch.ReadInput(j.e.stdin, "-", opt)
+	}
+	f, err := os.Open(j.o.input)
+	if err != nil {
+		return nil, &batch.InputError{File: j.o.input, Cause: "cannot open: " + errors.Unwrap(err).Error(),
+			Hint: "give the path of a CSV file, or - to read standard input"}
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil {
+		if st.IsDir() {
+			return nil, &batch.InputError{File: j.o.input, Cause: "is a directory", Hint: "give the path of a CSV file"}
+		}
+		opt.SizeHint = st.Size()
+	}
+	return batch.ReadInput(f, j.o.input, opt)
+}
+
+func (j *job) shard() batch.Shard {
+	s, _ := batch.ParseShard(j.o.shard) // checked in parseArgs
+	if j.o.shard == "" {
+		return batch.Shard{}
+	}
+	return s
+}
+
+func (j *job) prior() batch.Prior {
+	if j.resume == nil {
+		return nil
+	}
+	return j.resume
+}
+
+// dryRun writes a dry_run row for every row that would be sent.
+func (j *job) dryRun() error {
+	for job := range j.plan.Jobs() {
+		r := batch.Result{Row: job.Row, CallID: job.ID, Outcome: batch.DryRun, RemovedJobs: -1}
+		j.logResult(r, false)
+		if err := j.csv.Write(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// finish writes the JSON report and the human summary and picks the exit
+// code.
+func (j *job) finish(runErr, closeErr error, sig os.Signal) (int, error) {
+	finished := j.e.now()
+	sum := j.csv.Summary()
+	sum.Finish(finished.Sub(j.started))
+	code, aborted := exitOK, (*string)(nil)
+	abort := func(c int, why string) { code, aborted = c, &why }
+	switch {
+	case closeErr != nil:
+		abort(exitAborted, "the report could not be written: "+closeErr.Error())
+	case runErr == nil:
+		if sum.NotFinal > 0 && !j.o.dryRun {
+			code = exitNotFinal
+		}
+	case errors.Is(runErr, batch.ErrUnauthorized):
+		abort(exitAborted, "the API rejected the key")
+	case errors.Is(runErr, batch.ErrTooManyFailures):
+		abort(exitAborted, runErr.Error())
+	case errors.Is(runErr, batch.ErrInterrupted) && sig != nil:
+		abort(exitInterrupted+signalNumber(sig), "interrupted by "+signalName(sig))
+	default:
+		abort(exitAborted, runErr.Error())
+	}
+	meta := report.Meta{
+		RunID: j.runID, Version: version, StartedAt: j.started.UTC(), FinishedAt: finished.UTC(),
+		Input:   report.Input{Path: j.o.input, SHA256: j.in.SHA256, Rows: j.in.Len()},
+		Config:  j.o.configJSON(j.keySource),
+		Summary: sum, Aborted: aborted, ExitCode: code,
+	}
+	jsonErr := report.WriteJSON(j.prefix+".json", meta, j.prefix+".csv")
+	if jsonErr != nil && code != exitAborted {
+		abort(exitAborted, jsonErr.Error())
+	}
+	j.logEnd(sum, code, aborted)
+	j.printSummary(sum, code, aborted, jsonErr == nil)
+	if jsonErr != nil {
+		return code, jsonErr
+	}
+	return code, nil
+}
+
+// signals tracks SIGINT/SIGTERM: the first stops dispatch, the second
+// abandons the requests in flight.
+type signals struct {
+	mu    sync.Mutex
+	first os.Signal
+	quit  chan struct{}
+	wg    sync.WaitGroup
+}
+
+func (j *job) watchSignals(stop context.CancelCauseFunc, abandon chan struct{}) *signals {
+	s := &signals{quit: make(chan struct{})}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		for n := 0; ; {
+			select {
+			case <-s.quit:
+				return
+			case sig := <-j.e.signals:
+				n++
+				if n == 1 {
+					s.mu.Lock()
+					s.first = sig
+					s.mu.Unlock()
+					j.log.Warn().Str("signal", signalName(sig)).Dur("timeout", j.o.timeout).
+						Msg("stopping: nothing new is sent; requests in flight may take up to the timeout; signal again to stop now")
+					stop(fmt.Errorf("%s", signalName(sig)))
+					continue
+				}
+				j.log.Warn().Str("signal", signalName(sig)).Msg("stopping now: abandoning requests in flight")
+				close(abandon)
+				return
+			}
+		}
+	}()
+	return s
+}
+
+func (s *signals) received() os.Signal {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.first
+}
+
+func (s *signals) done() {
+	close(s.quit)
+	s.wg.Wait()
+}
+
+func signalNumber(s os.Signal) int {
+	if n, ok := s.(syscall.Signal); ok {
+		return int(n)
+	}
+	return 2
+}
+
+func signalName(s os.Signal) string {
+	switch s {
+	case syscall.SIGINT:
+		return "SIGINT"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	}
+	return s.String()
+}

@@ -1,0 +1,202 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// syncBuffer is a bytes.Buffer safe for the server's goroutines to write.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// serve starts run with args and returns the base URL from its first stdout
+// line, a stop function that cancels it and returns its exit code, and its
+// stderr.
+func serve(t *testing.T, args ...string) (base string, stop func() int, stderr *syncBuffer) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	stderr = &syncBuffer{}
+	done := make(chan int, 1)
+	go func() {
+		code := run(ctx, args, pw, stderr)
+		pw.Close()
+		done <- code
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		cancel()
+		t.Fatalf("no first line (exit %d): %v; stderr:\n%s", <-done, err, stderr)
+	}
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	stopped := false
+	stop = func() int {
+		if stopped {
+			return -1
+		}
+		stopped = true
+		cancel()
+		return <-done
+	}
+	t.Cleanup(func() { stop() })
+	return strings.TrimSuffix(line, "\n"), stop, stderr
+}
+
+func put(t *testing.T, url, key string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPut, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("x-api-key", key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestRunServesAndStops(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	keyFile := filepath.Join(dir, "key")
+	if err := os.WriteFile(keyFile, []byte("s3cret-key\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	callsFile := filepath.Join(dir, "calls.csv")
+	if err := os.WriteFile(callsFile, []byte("call_id,status\nmine,call_in_queue\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	idsOut := filepath.Join(dir, "ids.csv")
+	base, stop, stderr := serve(t, "--addr", "127.0.0.1:0", "--calls", "40", "--calls-file", callsFile,
+		"--ids-out", idsOut, "--api-key-file", keyFile, "-envelope-200")
+
+	if !strings.HasPrefix(base, "http://127.0.0.1:") || !strings.HasSuffix(base, "/api") {
+		t.Fatalf("first line %q is not a base URL", base)
+	}
+	if code, body := put(t, base+"/call/cancel/mine", "s3cret-key"); code != 200 || !strings.Contains(body, "canceled successfully") {
+		t.Errorf("cancel = %d %s", code, body)
+	}
+	if code, body := put(t, base+"/call/cancel/missing", "s3cret-key"); code != 200 || !strings.Contains(body, `"responseCode":400`) {
+		t.Errorf("envelope-200 not found = %d %s", code, body)
+	}
+	if code, body := put(t, base+"/call/cancel/mine", "wrong"); !strings.Contains(body, `"responseCode":401`) {
+		t.Errorf("wrong key = %d %s", code, body)
+	}
+
+	ids, err := os.ReadFile(idsOut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(ids)), "\n")
+	if len(lines) != 42 || lines[0] != "call_id,status" || lines[1] != "mine,call_in_queue" {
+		t.Errorf("ids-out has %d lines, starting %q", len(lines), lines[:2])
+	}
+
+	if code := stop(); code != 0 {
+		t.Errorf("exit %d after cancel, want 0", code)
+	}
+	if log := stderr.String(); strings.Contains(log, "s3cret") || !strings.Contains(log, "file "+keyFile) {
+		t.Errorf("stderr leaks the key or lacks its source:\n%s", log)
+	}
+}
+
+func TestRunKeyFromEnv(t *testing.T) {
+	t.Setenv("SUBVERSE_API_KEY", "env-key-123")
+	base, stop, stderr := serve(t, "--calls", "1")
+	if code, _ := put(t, base+"/call/cancel/x", "env-key-123"); code != 400 {
+		t.Errorf("env key refused: %d", code)
+	}
+	if code := stop(); code != 0 {
+		t.Errorf("exit %d", code)
+	}
+	if log := stderr.String(); strings.Contains(log, "env-key-123") || !strings.Contains(log, "env SUBVERSE_API_KEY") {
+		t.Errorf("stderr:\n%s", log)
+	}
+}
+
+func TestRunHelp(t *testing.T) {
+	t.Parallel()
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"--help"}, &stdout, &stderr); code != 0 {
+		t.Errorf("--help exit %d", code)
+	}
+	for _, f := range []string{"addr", "calls", "calls-file", "seed", "ids-out", "envelope-200", "api-key-file",
+		"p500", "p503", "p429", "p502", "p-drop-before", "p-drop-after", "p-malformed", "p-truncated",
+		"retry-after", "latency", "latency-jitter", "fault-first-n", "fault-seed"} {
+		if !strings.Contains(stderr.String(), "-"+f+" ") && !strings.Contains(stderr.String(), "-"+f+"\n") {
+			t.Errorf("--help does not list -%s", f)
+		}
+	}
+	if stdout.Len() != 0 {
+		t.Errorf("--help wrote to stdout: %q", stdout.String())
+	}
+}
+
+func TestRunRefuses(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.csv")
+	if err := os.WriteFile(bad, []byte("call_id,status\nx,call_in_queue\ny,nope\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	empty := filepath.Join(dir, "empty-key")
+	if err := os.WriteFile(empty, []byte("\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--no-such-flag"}, "no-such-flag"},
+		{[]string{"extra"}, "unexpected argument"},
+		{[]string{"--p500", "1.5"}, "p500"},
+		{[]string{"--p500", "0.6", "--p429", "0.6"}, "add up"},
+		{[]string{"--calls", "-1"}, "negative"},
+		{[]string{"--calls-file", filepath.Join(dir, "absent.csv")}, "absent.csv"},
+		{[]string{"--calls-file", bad}, "line 3"},
+		{[]string{"--api-key-file", empty}, "empty"},
+		{[]string{"--api-key-file", filepath.Join(dir, "nokey")}, "nokey"},
+	}
+	for _, tt := range tests {
+		var stdout, stderr bytes.Buffer
+		if code := run(context.Background(), tt.args, &stdout, &stderr); code != 2 {
+			t.Errorf("%v: exit %d, want 2", tt.args, code)
+		}
+		if !strings.Contains(stderr.String(), tt.want) || stdout.Len() != 0 {
+			t.Errorf("%v: stderr %q lacks %q (stdout %q)", tt.args, stderr.String(), tt.want, stdout.String())
+		}
+	}
+}
+
+func TestRunListenFails(t *testing.T) {
+	t.Parallel()
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"--addr", "256.0.0.1:1"}, &stdout, &stderr); code != 1 {
+		t.Errorf("bad address: exit %d, want 1 (%s)", code, stderr.String())
+	}
+}

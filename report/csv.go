@@ -1,0 +1,233 @@
+package report
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/subverseai/bulkcancel/batch"
+)
+
+// SyncEvery is how often a CSV report with new rows is synced to disk.
+const SyncEvery = time.Second
+
+// CSV streams report rows to PREFIX.csv: each row is written to the file
+// the moment it is given (one write per row, so a crash never leaves half
+// of one behind a whole one), and the file is synced at least every
+// SyncEvery and on Close. It also keeps the run's Summary. Its methods are
+// safe for concurrent use.
+type CSV struct {
+	path string
+
+	mu      sync.Mutex
+	f       *os.File
+	buf     []byte
+	err     error // first write error; every later Write returns it
+	summary Summary
+
+	dirty    atomic.Bool
+	stopSync chan struct{}
+	synced   chan struct{}
+}
+
+// CreateCSV creates path (it must not exist) and writes the header.
+func CreateCSV(path string) (*CSV, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return nil, fmt.Errorf("report %s already exists; choose another --report prefix: %w", path, err)
+		}
+		return nil, fmt.Errorf("create report: %w", err)
+	}
+	w := &CSV{path: path, f: f, buf: make([]byte, 0, 512), stopSync: make(chan struct{}), synced: make(chan struct{})}
+	w.summary.init()
+	w.buf = appendFields(w.buf[:0], Columns...)
+	if _, err := f.Write(w.buf); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("write report %s: %w", path, err)
+	}
+	w.dirty.Store(true)
+	go w.syncLoop()
+	return w, nil
+}
+
+// Path is the file being written.
+func (w *CSV) Path() string { return w.path }
+
+// Write appends r as one row and counts it in the summary.
+func (w *CSV) Write(r batch.Result) error { return w.write(r, false) }
+
+// Carry appends r, a row carried unchanged from an earlier report: it is
+// counted as carried and its attempts are not counted as this run's.
+func (w *CSV) Carry(r batch.Result) error { return w.write(r, true) }
+
+func (w *CSV) write(r batch.Result, carried bool) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err != nil {
+		return w.err
+	}
+	w.buf = appendResult(w.buf[:0], r)
+	if _, err := w.f.Write(w.buf); err != nil {
+		w.err = fmt.Errorf("write report %s: %w", w.path, err)
+		return w.err
+	}
+	w.dirty.Store(true)
+	w.summary.add(r, carried)
+	return nil
+}
+
+// Summary returns the counts of the rows written so far.
+func (w *CSV) Summary() Summary {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.summary.clone()
+}
+
+// Close syncs and closes the file. It returns the first error the report
+// met, so a caller that checks Close knows the file is whole.
+func (w *CSV) Close() error {
+	close(w.stopSync)
+	<-w.synced
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.f.Sync(); err != nil && w.err == nil {
+		w.err = fmt.Errorf("sync report %s: %w", w.path, err)
+	}
+	if err := w.f.Close(); err != nil && w.err == nil {
+		w.err = fmt.Errorf("close report %s: %w", w.path, err)
+	}
+	return w.err
+}
+
+func (w *CSV) syncLoop() {
+	defer close(w.synced)
+	t := time.NewTicker(SyncEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-w.stopSync:
+			return
+		case <-t.C:
+			if w.dirty.Swap(false) {
+				if err := w.f.Sync(); err != nil {
+					w.mu.Lock()
+					if w.err == nil {
+						w.err = fmt.Errorf("sync report %s: %w", w.path, err)
+					}
+					w.mu.Unlock()
+				}
+			}
+		}
+	}
+}
+
+// appendResult formats r as one CSV line, in Columns order, without
+// allocating beyond buf's growth.
+func appendResult(b []byte, r batch.Result) []byte {
+	b = strconv.AppendInt(b, int64(r.Row), 10)
+	b = append(b, ',')
+	b = appendField(b, r.CallID)
+	b = append(b, ',')
+	b = append(b, r.Outcome...)
+	b = append(b, ',')
+	b = strconv.AppendBool(b, r.Final())
+	b = append(b, ',')
+	b = appendPositive(b, r.HTTPStatus)
+	b = append(b, ',')
+	b = appendPositive(b, r.ResponseCode)
+	b = append(b, ',')
+	b = appendField(b, oneLine(r.Message))
+	b = append(b, ',')
+	if r.RemovedJobs >= 0 {
+		b = strconv.AppendInt(b, int64(r.RemovedJobs), 10)
+	}
+	b = append(b, ',')
+	b = strconv.AppendInt(b, int64(r.Attempts), 10)
+	b = append(b, ',')
+	b = strconv.AppendBool(b, r.Ambiguous)
+	b = append(b, ',')
+	if d := r.Duration(); d >= 0 {
+		b = strconv.AppendInt(b, d.Milliseconds(), 10)
+	}
+	b = append(b, ',')
+	b = appendTime(b, r.StartedAt)
+	b = append(b, ',')
+	b = appendTime(b, r.FinishedAt)
+	b = append(b, ',')
+	b = appendField(b, oneLine(r.Error))
+	return append(b, '\n')
+}
+
+func appendFields(b []byte, fields ...string) []byte {
+	for i, f := range fields {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendField(b, f)
+	}
+	return append(b, '\n')
+}
+
+func appendPositive(b []byte, n int) []byte {
+	if n <= 0 {
+		return b
+	}
+	return strconv.AppendInt(b, int64(n), 10)
+}
+
+func appendTime(b []byte, t time.Time) []byte {
+	if t.IsZero() {
+		return b
+	}
+	return t.UTC().AppendFormat(b, TimeFormat)
+}
+
+// appendField writes s as a CSV field, quoted when it must be (as
+// encoding/csv would: a comma, quote, CR or LF inside, or a leading space).
+func appendField(b []byte, s string) []byte {
+	if !needsQuotes(s) {
+		return append(b, s...)
+	}
+	b = append(b, '"')
+	for {
+		i := strings.IndexByte(s, '"')
+		if i < 0 {
+			break
+		}
+		b = append(b, s[:i+1]...)
+		b = append(b, '"')
+		s = s[i+1:]
+	}
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+func needsQuotes(s string) bool {
+	if s == "" {
+		return false
+	}
+	if s[0] == ' ' || s[0] == '\t' || s == `\.` {
+		return true
+	}
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case ',', '"', '\r', '\n':
+			return true
+		}
+	}
+	return false
+}
+
+// oneLine keeps free text on one line so every report row is one line.
+func oneLine(s string) string {
+	if !strings.ContainsAny(s, "\r\n") {
+		return s
+	}
+	return strings.NewReplacer("\r\n", " ", "\r", " ", "\n", " ").Replace(s)
+}

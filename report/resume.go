@@ -1,0 +1,235 @@
+package report
+
+import (
+	"bufio"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gocarina/gocsv"
+
+	"github.com/subverseai/bulkcancel/batch"
+)
+
+// Resume is an earlier report, read to finish its job: final rows are
+// carried into the new report and not sent again. It implements
+// batch.Prior and is safe for concurrent reads.
+type Resume struct {
+	Path string
+	Rows int // data rows read
+	// TornLine is the line number of a last line cut short by a crash,
+	// which was skipped; 0 when the file ended cleanly.
+	TornLine int
+	// InputSHA256 is the input checksum recorded in the earlier JSON
+	// report beside the CSV; "" when that file is missing or unreadable.
+	InputSHA256 string
+
+	final    map[string]batch.Result // call_id -> its final row
+	notFinal map[string]batch.Outcome
+}
+
+// Lookup returns the earlier row for id: its final row when it has one,
+// else the outcome of its last non-final row.
+func (r *Resume) Lookup(id string) (batch.Result, bool) {
+	if f, ok := r.final[id]; ok {
+		return f, true
+	}
+	if o, ok := r.notFinal[id]; ok {
+		return batch.Result{CallID: id, Outcome: o, RemovedJobs: -1}, true
+	}
+	return batch.Result{}, false
+}
+
+// ReadResume reads a report CSV written by this tool. A last line without
+// its newline (a crash mid-write) is skipped and reported in TornLine; any
+// other malformed line is a *batch.InputError naming the line.
+func ReadResume(path string) (*Resume, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &batch.InputError{File: path, Cause: "cannot open the report to resume from: " + errors.Unwrap(err).Error(),
+			Hint: "--resume takes the PREFIX.csv of an earlier run"}
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, &batch.InputError{File: path, Cause: err.Error()}
+	}
+	res := &Resume{Path: path, final: map[string]batch.Result{}, notFinal: map[string]batch.Outcome{}}
+	whole, err := wholeLines(f, st.Size())
+	if err != nil {
+		return nil, &batch.InputError{File: path, Cause: err.Error()}
+	}
+	var src io.Reader = io.NewSectionReader(f, 0, whole)
+	cr := csv.NewReader(bufio.NewReaderSize(src, 256<<10))
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = true
+	um, err := gocsv.NewUnmarshaller(cr, record{})
+	if err == io.EOF {
+		return nil, &batch.InputError{File: path, Cause: "the report is empty, not even a header",
+			Hint: "the earlier run stopped before writing anything; run again without --resume"}
+	}
+	if err != nil {
+		return nil, resumeError(path, err)
+	}
+	if len(um.MismatchedStructFields) > 0 {
+		return nil, &batch.InputError{File: path, Line: 1,
+			Cause: fmt.Sprintf("not a bulkcancel report: the header lacks %s", strings.Join(um.MismatchedStructFields, ", ")),
+			Hint:  "--resume takes the PREFIX.csv of an earlier run"}
+	}
+	lastLine := 1
+	for {
+		v, err := um.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, resumeError(path, err)
+		}
+		line, _ := cr.FieldPos(0)
+		lastLine = line
+		rec := v.(record)
+		r, err := parseRecord(&rec)
+		if err != nil {
+			return nil, &batch.InputError{File: path, Line: line, Cause: err.Error(),
+				Hint: "this line was not written by bulkcancel as it stands; fix or remove it"}
+		}
+		res.Rows++
+		if r.Outcome == batch.Duplicate {
+			continue
+		}
+		if r.Final() {
+			if _, seen := res.final[r.CallID]; !seen {
+				res.final[r.CallID] = r
+			}
+			delete(res.notFinal, r.CallID)
+		} else if _, seen := res.final[r.CallID]; !seen {
+			res.notFinal[r.CallID] = r.Outcome
+		}
+	}
+	if whole < st.Size() {
+		res.TornLine = lastLine + 1
+	}
+	res.InputSHA256 = priorChecksum(strings.TrimSuffix(path, ".csv") + ".json")
+	return res, nil
+}
+
+// wholeLines returns how many leading bytes of f end with a newline: a
+// crash can leave a last line without one, which must not be read.
+func wholeLines(f *os.File, size int64) (int64, error) {
+	const chunk = 64 << 10
+	buf := make([]byte, chunk)
+	for end := size; end > 0; {
+		start := max(end-chunk, 0)
+		n, err := f.ReadAt(buf[:end-start], start)
+		if err != nil && err != io.EOF {
+			return 0, err
+		}
+		if i := strings.LastIndexByte(string(buf[:n]), '\n'); i >= 0 {
+			return start + int64(i) + 1, nil
+		}
+		end = start
+	}
+	return 0, nil
+}
+
+func resumeError(path string, err error) error {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return &batch.InputError{File: path, Line: pe.Line, Cause: "malformed CSV: " + pe.Err.Error(),
+			Hint: "this line was not written by bulkcancel as it stands; fix or remove it"}
+	}
+	return &batch.InputError{File: path, Cause: err.Error()}
+}
+
+// parseRecord turns one report line back into a Result.
+func parseRecord(rec *record) (batch.Result, error) {
+	r := batch.Result{CallID: rec.CallID, Outcome: batch.Outcome(rec.Outcome), Message: rec.Message, Error: rec.Error}
+	var err error
+	num := func(col, v string, empty int) int {
+		if err != nil {
+			return 0
+		}
+		if v == "" && empty != 0 {
+			return empty
+		}
+		n, e := strconv.Atoi(v)
+		if e != nil || n < 0 {
+			err = fmt.Errorf("column %s: %q is not a whole number", col, v)
+		}
+		return n
+	}
+	boolean := func(col, v string) bool {
+		if err == nil && v != "true" && v != "false" {
+			err = fmt.Errorf("column %s: %q is not true or false", col, v)
+		}
+		return v == "true"
+	}
+	when := func(col, v string) time.Time {
+		if err != nil || v == "" {
+			return time.Time{}
+		}
+		t, e := time.Parse(time.RFC3339Nano, v)
+		if e != nil {
+			err = fmt.Errorf("column %s: %q is not an RFC 3339 time", col, v)
+		}
+		return t.UTC()
+	}
+	if !r.Outcome.Known() {
+		return r, fmt.Errorf("column outcome: %q is not an outcome", rec.Outcome)
+	}
+	r.Row = num("row", rec.Row, 0)
+	boolean("final", rec.Final)
+	r.HTTPStatus = num("http_status", rec.HTTPStatus, -1)
+	r.ResponseCode = num("response_code", rec.ResponseCode, -1)
+	r.RemovedJobs = num("removed_jobs", rec.RemovedJobs, -1)
+	r.Attempts = num("attempts", rec.Attempts, 0)
+	r.Ambiguous = boolean("ambiguous", rec.Ambiguous)
+	num("duration_ms", rec.DurationMS, -1)
+	r.StartedAt = when("started_at", rec.StartedAt)
+	r.FinishedAt = when("finished_at", rec.FinishedAt)
+	r.HTTPStatus = max(r.HTTPStatus, 0)
+	r.ResponseCode = max(r.ResponseCode, 0)
+	return r, err
+}
+
+// priorChecksum reads input.sha256 from an earlier JSON report, reading no
+// further than that key (the rows follow it).
+func priorChecksum(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	dec := json.NewDecoder(bufio.NewReader(f))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return ""
+	}
+	for dec.More() {
+		key, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		if key == "results" {
+			return ""
+		}
+		if key != "input" {
+			var skip json.RawMessage
+			if dec.Decode(&skip) != nil {
+				return ""
+			}
+			continue
+		}
+		var in Input
+		if dec.Decode(&in) != nil {
+			return ""
+		}
+		return in.SHA256
+	}
+	return ""
+}

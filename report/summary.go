@@ -1,0 +1,68 @@
+package report
+
+import (
+	"time"
+
+	"github.com/subverseai/bulkcancel/batch"
+)
+
+// Summary counts a report's rows.
+type Summary struct {
+	Total       int                   `json:"total"`
+	ByOutcome   map[batch.Outcome]int `json:"by_outcome"`
+	Final       int                   `json:"final"`
+	NotFinal    int                   `json:"not_final"`
+	Ambiguous   int                   `json:"ambiguous"`
+	Carried     int                   `json:"carried"`     // rows carried from a resumed report, not sent
+	Sent        int                   `json:"sent"`        // rows this run sent at least once
+	Attempts    int                   `json:"attempts"`    // requests this run sent
+	Retries     int                   `json:"retries"`     // attempts after the first, over all rows
+	DurationMS  int64                 `json:"duration_ms"` // the run's wall-clock time
+	AchievedRPS float64               `json:"achieved_rps"`
+}
+
+func (s *Summary) init() {
+	s.ByOutcome = make(map[batch.Outcome]int, len(batch.Outcomes))
+	for _, o := range batch.Outcomes {
+		s.ByOutcome[o] = 0
+	}
+}
+
+func (s *Summary) add(r batch.Result, carried bool) {
+	s.Total++
+	s.ByOutcome[r.Outcome]++
+	if r.Final() {
+		s.Final++
+	} else {
+		s.NotFinal++
+	}
+	if r.Ambiguous {
+		s.Ambiguous++
+	}
+	if carried {
+		s.Carried++
+		return
+	}
+	if r.Attempts > 0 {
+		s.Sent++
+		s.Attempts += r.Attempts
+		s.Retries += r.Attempts - 1
+	}
+}
+
+// Finish sets the run's duration and the achieved request rate.
+func (s *Summary) Finish(d time.Duration) {
+	s.DurationMS = d.Milliseconds()
+	if d > 0 {
+		s.AchievedRPS = float64(s.Attempts) / d.Seconds()
+	}
+}
+
+func (s Summary) clone() Summary {
+	c := s
+	c.ByOutcome = make(map[batch.Outcome]int, len(s.ByOutcome))
+	for k, v := range s.ByOutcome {
+		c.ByOutcome[k] = v
+	}
+	return c
+}

@@ -1,0 +1,480 @@
+package batch
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
+)
+
+func TestRunMixedStatuses(t *testing.T) {
+	t.Parallel()
+	for _, env200 := range []bool{false, true} {
+		t.Run(map[bool]string{false: "real HTTP status", true: "HTTP 200 envelopes"}[env200], func(t *testing.T) {
+			t.Parallel()
+			srv, c := startFake(t, fake.Options{Envelope200: env200})
+			ids := srv.Seed(300)
+			ids = append(ids, "no-such-call-1", "no-such-call-2")
+			got, err := runAll(t, context.Background(), testConfig(), c, ids)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range got {
+				call, _ := srv.Call(r.CallID)
+				want := map[fake.Status]Outcome{fake.StatusQueued: Canceled, "": NotFound}[callStatusBefore(call)]
+				if want == "" {
+					want = NotCancelable
+				}
+				if r.Outcome != want {
+					t.Errorf("%s: %s, want %s (server: %+v)", r.CallID, r.Outcome, want, call)
+				}
+				if r.Attempts != call.Requests || r.Attempts != 1 {
+					t.Errorf("%s: attempts %d, server saw %d", r.CallID, r.Attempts, call.Requests)
+				}
+				if r.Outcome == Canceled && (call.Cancels != 1 || r.RemovedJobs != 1 || r.HTTPStatus != 200) {
+					t.Errorf("%s: canceled row %+v, server %+v", r.CallID, r, call)
+				}
+				if r.StartedAt.IsZero() || r.FinishedAt.Before(r.StartedAt) {
+					t.Errorf("%s: times %v..%v", r.CallID, r.StartedAt, r.FinishedAt)
+				}
+			}
+		})
+	}
+}
+
+// callStatusBefore is the status a call had before the run: a call the
+// run canceled was queued.
+func callStatusBefore(c fake.Call) fake.Status {
+	if c.Cancels == 1 {
+		return fake.StatusQueued
+	}
+	return c.Status
+}
+
+func TestRunRetriesUntilCanceled(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name      string
+		faults    fake.Faults
+		ambiguous bool
+		want      Outcome
+	}{
+		{"500", fake.Faults{P500: 1, FirstN: 2}, false, Canceled},
+		{"503 with Retry-After", fake.Faults{P503: 1, FirstN: 2, RetryAfter: time.Second}, false, Canceled},
+		{"429 with Retry-After", fake.Faults{P429: 1, FirstN: 2, RetryAfter: time.Second}, false, Canceled},
+		{"502 HTML page", fake.Faults{PBadGateway: 1, FirstN: 2}, false, Canceled},
+		{"dropped before the cancel", fake.Faults{PDropBefore: 1, FirstN: 2}, false, Canceled},
+		{"dropped after the cancel", fake.Faults{PDropAfter: 1, FirstN: 1}, true, NotCancelable},
+		{"truncated after the cancel", fake.Faults{PTruncated: 1, FirstN: 1}, true, NotCancelable},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv, c := startFake(t, fake.Options{Faults: tc.faults})
+			srv.Add("q1", fake.StatusQueued)
+			srv.Add("q2", fake.StatusQueued)
+			got, err := runAll(t, context.Background(), testConfig(), c, []string{"q1", "q2"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range got {
+				call, _ := srv.Call(r.CallID)
+				if r.Outcome != tc.want || r.Ambiguous != tc.ambiguous {
+					t.Errorf("%s: %s ambiguous=%v, want %s ambiguous=%v (%s)", r.CallID, r.Outcome, r.Ambiguous, tc.want, tc.ambiguous, r.Error)
+				}
+				if r.Attempts != call.Requests {
+					t.Errorf("%s: attempts %d, server saw %d", r.CallID, r.Attempts, call.Requests)
+				}
+				if call.Status != fake.StatusCanceled || call.Cancels != 1 {
+					t.Errorf("%s: server state %+v", r.CallID, call)
+				}
+			}
+		})
+	}
+}
+
+func TestRunGivesUpAndNeverRetriesDefinitive(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name     string
+		faults   fake.Faults
+		want     Outcome
+		attempts int
+	}{
+		{"500 every time", fake.Faults{P500: 1}, ServerError, 3},
+		{"429 every time", fake.Faults{P429: 1}, RateLimited, 3},
+		{"dropped every time", fake.Faults{PDropBefore: 1}, TransportError, 3},
+		{"malformed body is not retried", fake.Faults{PMalformed: 1}, UnexpectedResponse, 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv, c := startFake(t, fake.Options{Faults: tc.faults})
+			srv.Add("q", fake.StatusQueued)
+			cfg := testConfig()
+			cfg.MaxAttempts = 3
+			got, err := runAll(t, context.Background(), cfg, c, []string{"q"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := got[1]
+			call, _ := srv.Call("q")
+			if r.Outcome != tc.want || r.Attempts != tc.attempts || call.Requests != tc.attempts {
+				t.Errorf("%s after %d attempts (server %d), want %s after %d", r.Outcome, r.Attempts, call.Requests, tc.want, tc.attempts)
+			}
+			if r.Final() || r.Error == "" {
+				t.Errorf("row %+v should be non-final with an error", r)
+			}
+			if tc.attempts > 1 && !strings.Contains(r.Error, "giving up after 3 attempt(s)") {
+				t.Errorf("error %q", r.Error)
+			}
+		})
+	}
+}
+
+func TestRunTimeoutAfterSendIsAmbiguous(t *testing.T) {
+	t.Parallel()
+	srv, c := startFake(t, fake.Options{})
+	srv.Add("q", fake.StatusQueued)
+	srv.SetHook(func(ctx context.Context, id string, n int) {
+		if n == 1 {
+			<-ctx.Done() // the client times out; the fake then applies the cancel anyway
+		}
+	})
+	cfg := testConfig()
+	cfg.Timeout = 200 * time.Millisecond
+	got, err := runAll(t, context.Background(), cfg, c, []string{"q"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := got[1]
+	call, _ := srv.Call("q")
+	if call.Cancels != 1 || r.Attempts != 2 || call.Requests != 2 {
+		t.Fatalf("row %+v server %+v", r, call)
+	}
+	// Whichever way the fake handled the timed-out request, the row is
+	// settled and says whether our own attempt probably did it.
+	switch r.Outcome {
+	case NotCancelable:
+		if !r.Ambiguous {
+			t.Errorf("not_cancelable after a timeout must be ambiguous: %+v", r)
+		}
+	case Canceled:
+		if r.Ambiguous {
+			t.Errorf("canceled is never ambiguous")
+		}
+	default:
+		t.Errorf("outcome %s", r.Outcome)
+	}
+}
+
+func TestRunUnauthorizedStopsAtOnce(t *testing.T) {
+	t.Parallel()
+	srv := fake.New(fake.Options{APIKey: "right"})
+	ids := srv.Seed(500)
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	const conc = 4
+	c := newTestClient(t, ts.URL, "wrong", conc)
+	cfg := testConfig()
+	cfg.Concurrency = conc
+	got, err := runAll(t, context.Background(), cfg, c, ids)
+	if !errors.Is(err, ErrUnauthorized) {
+		t.Fatalf("err = %v, want ErrUnauthorized", err)
+	}
+	n := countOutcomes(got)
+	sent := srv.Stats().Requests
+	if sent > conc+2 || int64(n[Unauthorized]) != sent {
+		t.Errorf("server saw %d requests, %d unauthorized rows; want at most %d", sent, n[Unauthorized], conc+2)
+	}
+	if n[NotAttempted] != len(ids)-n[Unauthorized] {
+		t.Errorf("outcomes %v", n)
+	}
+	for _, r := range got {
+		if r.Outcome == NotAttempted && (r.Attempts != 0 || !strings.Contains(r.Error, "rejected the key")) {
+			t.Errorf("not_attempted row %+v", r)
+		}
+	}
+}
+
+func TestRunFailureRateAborts(t *testing.T) {
+	t.Parallel()
+	srv, c := startFake(t, fake.Options{Faults: fake.Faults{P500: 1}})
+	ids := srv.Seed(400)
+	cfg := testConfig()
+	cfg.MaxAttempts = 2
+	cfg.MinSample = 20
+	cfg.Concurrency = 4
+	got, err := runAll(t, context.Background(), cfg, c, ids)
+	if !errors.Is(err, ErrTooManyFailures) {
+		t.Fatalf("err = %v, want ErrTooManyFailures", err)
+	}
+	n := countOutcomes(got)
+	if n[ServerError] < 20 || n[ServerError] > 20+cfg.Concurrency+1 {
+		t.Errorf("%d IDs sent before the abort; want 20 to %d", n[ServerError], 20+cfg.Concurrency+1)
+	}
+	if n[ServerError]+n[NotAttempted] != len(ids) {
+		t.Errorf("outcomes %v", n)
+	}
+	attempts := 0
+	for _, r := range got {
+		attempts += r.Attempts
+	}
+	if req := srv.Stats().Requests; req != int64(attempts) {
+		t.Errorf("server saw %d requests, rows count %d attempts", req, attempts)
+	}
+}
+
+func TestRunFailureRateNeedsMoreThanTheLimit(t *testing.T) {
+	t.Parallel()
+	// Exactly half fail: 0.5 is not more than 0.5, so the run goes on.
+	srv, c := startFake(t, fake.Options{})
+	var ids []string
+	for i := range 40 {
+		id := "c" + string(rune('A'+i%26)) + string(rune('a'+i/26))
+		st := fake.StatusQueued
+		if i%2 == 0 {
+			st = ""
+		}
+		srv.Add(id, st)
+		ids = append(ids, id)
+	}
+	srv.SetFaults(fake.Faults{})
+	srv.SetHook(func(ctx context.Context, id string, n int) {})
+	cfg := testConfig()
+	cfg.MinSample = 10
+	cfg.MaxFailureRate = 0
+	_, err := runAll(t, context.Background(), cfg, c, ids)
+	if err != nil {
+		t.Fatalf("not_found is final, so nothing failed: %v", err)
+	}
+}
+
+func TestRunConcurrencyLimit(t *testing.T) {
+	t.Parallel()
+	const conc = 5
+	srv, c := startFake(t, fake.Options{})
+	ids := srv.Seed(60)
+	full := make(chan struct{})
+	var once sync.Once
+	var inflight atomic.Int64
+	srv.SetHook(func(ctx context.Context, id string, n int) {
+		if inflight.Add(1) == conc {
+			once.Do(func() { close(full) })
+		}
+		<-full // hold the first requests until the pool is full
+		inflight.Add(-1)
+	})
+	cfg := testConfig()
+	cfg.Concurrency = conc
+	got, err := runAll(t, context.Background(), cfg, c, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := srv.Stats(); st.MaxInFlight != conc {
+		t.Errorf("max in flight %d, want exactly %d", st.MaxInFlight, conc)
+	}
+	if n := countOutcomes(got); n[Canceled]+n[NotCancelable] != len(ids) {
+		t.Errorf("outcomes %v", n)
+	}
+}
+
+func TestRunStopLetsInFlightFinish(t *testing.T) {
+	t.Parallel()
+	srv, c := startFake(t, fake.Options{})
+	ids := srv.Seed(100)
+	ctx, cancel := context.WithCancel(context.Background())
+	held := make(chan struct{}, 16)
+	release := make(chan struct{})
+	srv.SetHook(func(hctx context.Context, id string, n int) {
+		held <- struct{}{}
+		<-release
+	})
+	cfg := testConfig()
+	cfg.Concurrency = 3
+	done := make(chan struct{})
+	var got map[int]Result
+	var err error
+	go func() {
+		defer close(done)
+		got, err = runAll(t, ctx, cfg, c, ids)
+	}()
+	for range 3 {
+		<-held // three requests are in flight
+	}
+	cancel()
+	close(release)
+	<-done
+	if !errors.Is(err, ErrInterrupted) {
+		t.Fatalf("err = %v, want ErrInterrupted", err)
+	}
+	n := countOutcomes(got)
+	sent := int(srv.Stats().Requests)
+	if sent < 3 || sent > 6 || n[NotAttempted] != len(ids)-sent {
+		t.Errorf("server saw %d, outcomes %v", sent, n)
+	}
+	for _, r := range got {
+		if r.Attempts > 0 && !r.Final() {
+			t.Errorf("in-flight row %d did not finish: %+v", r.Row, r)
+		}
+	}
+}
+
+func TestRunAbandonCancelsInFlight(t *testing.T) {
+	t.Parallel()
+	srv, c := startFake(t, fake.Options{})
+	srv.Add("q", fake.StatusQueued)
+	held := make(chan struct{})
+	srv.SetHook(func(ctx context.Context, id string, n int) {
+		close(held)
+		<-ctx.Done()
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	abandon := make(chan struct{})
+	cfg := testConfig()
+	cfg.Abandon = abandon
+	go func() {
+		<-held
+		cancel()
+		close(abandon)
+	}()
+	got, err := runAll(t, ctx, cfg, c, []string{"q"})
+	if !errors.Is(err, ErrInterrupted) {
+		t.Fatalf("err = %v", err)
+	}
+	if r := got[1]; r.Outcome != TransportError || r.Attempts != 1 {
+		t.Errorf("abandoned row %+v", r)
+	}
+}
+
+func TestRunSinkErrorEndsRun(t *testing.T) {
+	t.Parallel()
+	srv, c := startFake(t, fake.Options{})
+	ids := srv.Seed(200)
+	boom := errors.New("disk full")
+	n := 0
+	jobs := func(yield func(Job) bool) {
+		for i, id := range ids {
+			if !yield(Job{Row: i + 1, ID: id}) {
+				return
+			}
+		}
+	}
+	err := Run(context.Background(), testConfig(), c, jobs, func(Result) error {
+		n++
+		if n == 10 {
+			return boom
+		}
+		return nil
+	})
+	if !errors.Is(err, boom) || n != 10 {
+		t.Fatalf("err = %v after %d rows", err, n)
+	}
+}
+
+// TestRunSharedPause: one worker's 429 holds back the other worker's next
+// attempt until the Retry-After has passed on the (fake) clock.
+func TestRunSharedPause(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	seen := map[string]int{}
+	releaseB := make(chan struct{})
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
+		mu.Lock()
+		seen[id]++
+		n := seen[id]
+		mu.Unlock()
+		switch {
+		case id == "a" && n == 1:
+			w.Header().Set("Retry-After", "10")
+			w.WriteHeader(429)
+			w.Write([]byte(`{"responseCode":429,"message":"Too many requests"}`))
+			return
+		case id == "b":
+			<-releaseB
+		}
+		w.Write([]byte(`{"responseCode":200,"message":"Call canceled successfully!","data":{"removedJobs":1}}`))
+	}))
+	defer ts.Close()
+	c := newTestClient(t, ts.URL, testKey, 2)
+	clock := newFakeClock()
+	cfg := testConfig()
+	cfg.Concurrency = 2
+	cfg.Clock = clock
+	cfg.MaxBackoff = time.Minute
+	done := make(chan error)
+	var got map[int]Result
+	go func() {
+		var err error
+		got, err = runAll(t, context.Background(), cfg, c, []string{"a", "b", "c"})
+		done <- err
+	}()
+	clock.waitFor(t, 10*time.Second) // worker A backs off for the Retry-After
+	close(releaseB)                  // worker B finishes b and takes c...
+	clock.waitFor(t, 10*time.Second) // ...and waits on the shared pause
+	mu.Lock()
+	if seen["c"] != 0 {
+		t.Errorf("c was sent during the pause")
+	}
+	mu.Unlock()
+	clock.Advance(10 * time.Second)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got[1].Outcome != Canceled || got[1].Attempts != 2 || got[3].Outcome != Canceled {
+		t.Errorf("results %+v", got)
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	t.Parallel()
+	base, max := 500*time.Millisecond, 60*time.Second
+	cases := []struct {
+		n          int
+		retryAfter time.Duration
+		jitter     float64
+		want       time.Duration
+	}{
+		{1, 0, 0, 250 * time.Millisecond},
+		{1, 0, 0.999999, 500 * time.Millisecond},
+		{2, 0, 0, 500 * time.Millisecond},
+		{3, 0, 1, 2 * time.Second},
+		{30, 0, 1, max},
+		{30, 0, 0, max / 2},
+		{1, 5 * time.Second, 0, 5 * time.Second},
+		{1, 10 * time.Minute, 0, max},
+	}
+	for _, tc := range cases {
+		got := Backoff(tc.n, base, max, tc.retryAfter, tc.jitter)
+		if got < tc.want-time.Millisecond || got > tc.want {
+			t.Errorf("Backoff(%d, ra=%s, j=%g) = %s, want %s", tc.n, tc.retryAfter, tc.jitter, got, tc.want)
+		}
+	}
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
+	cases := map[string]time.Duration{
+		"":                              0,
+		"7":                             7 * time.Second,
+		"0":                             0,
+		"-3":                            0,
+		"soon":                          0,
+		"Sun, 29 Nov 2026 10:00:30 GMT": 30 * time.Second,
+		"Sun, 29 Nov 2026 09:00:00 GMT": 0,
+	}
+	for in, want := range cases {
+		if got := parseRetryAfter(in, now); got != want {
+			t.Errorf("parseRetryAfter(%q) = %s, want %s", in, got, want)
+		}
+	}
+}

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
+)
+
+const harnessKey = "harness-key"
+
+// syncBuffer is a bytes.Buffer safe for the logger and a reader at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// cmdResult is what one in-process run of the command left behind.
+type cmdResult struct {
+	code           int
+	stdout, stderr string
+}
+
+// runCmd runs the command in-process with env vars vars (SUBVERSE_API_KEY
+// defaults to harnessKey) and stdin.
+func runCmd(t *testing.T, vars map[string]string, stdin string, args ...string) cmdResult {
+	t.Helper()
+	var out, errw syncBuffer
+	getenv := func(k string) string {
+		if v, ok := vars[k]; ok {
+			return v
+		}
+		if k == "SUBVERSE_API_KEY" {
+			return harnessKey
+		}
+		return ""
+	}
+	e := &env{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errw, getenv: getenv,
+		signals: make(chan os.Signal), now: time.Now}
+	code := run(args, e)
+	return cmdResult{code, out.String(), errw.String()}
+}
+
+// startHarnessFake serves a fake API accepting harnessKey.
+func startHarnessFake(t *testing.T, opts fake.Options) (*fake.Server, string) {
+	t.Helper()
+	opts.APIKey = harnessKey
+	srv := fake.New(opts)
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	return srv, ts.URL + "/api"
+}
+
+func writeFile(t *testing.T, dir, name, data string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// readReport reads PREFIX.csv as maps keyed by column, in file order.
+func readReport(t *testing.T, prefix string) []map[string]string {
+	t.Helper()
+	f, err := os.Open(prefix + ".csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatalf("%s.csv: %v", prefix, err)
+	}
+	var rows []map[string]string
+	for _, rec := range recs[1:] {
+		m := map[string]string{}
+		for i, col := range recs[0] {
+			m[col] = rec[i]
+		}
+		rows = append(rows, m)
+	}
+	return rows
+}
+
+// jsonReport is the part of PREFIX.json the tests look at.
+type jsonReport struct {
+	RunID string `json:"run_id"`
+	Input struct {
+		Path   string `json:"path"`
+		SHA256 string `json:"sha256"`
+		Rows   int    `json:"rows"`
+	} `json:"input"`
+	Config  map[string]any `json:"config"`
+	Summary struct {
+		Total     int            `json:"total"`
+		ByOutcome map[string]int `json:"by_outcome"`
+		Attempts  int            `json:"attempts"`
+		Retries   int            `json:"retries"`
+		Carried   int            `json:"carried"`
+	} `json:"summary"`
+	Aborted  *string             `json:"aborted"`
+	ExitCode int                 `json:"exit_code"`
+	Results  []map[string]any    `json:"results"`
+	raw      map[string]struct{} `json:"-"`
+}
+
+func readJSONReport(t *testing.T, prefix string) jsonReport {
+	t.Helper()
+	b, err := os.ReadFile(prefix + ".json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r jsonReport
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatalf("%s.json: %v", prefix, err)
+	}
+	return r
+}

@@ -39,7 +39,7 @@ func testConfig() Config {
 	c := DefaultConfig()
 	c.Rate = 0
 	c.Timeout = 5 * time.Second
-	c.Clock = instantClock{}
+	c.Clock = &instantClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	c.Jitter = func() float64 { return 0.5 }
 	return c
 }
@@ -77,14 +77,28 @@ func countOutcomes(rs map[int]Result) map[Outcome]int {
 	return m
 }
 
-// instantClock fires every wait at once.
-type instantClock struct{}
+// instantClock is virtual time that jumps ahead by every wait asked of
+// it, so each wait ends at once and the shared pause is seen as passed.
+type instantClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
 
-func (instantClock) Now() time.Time { return time.Now() }
-func (instantClock) After(time.Duration) <-chan time.Time {
-	c := make(chan time.Time, 1)
-	c <- time.Now()
-	return c
+func (c *instantClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *instantClock) After(d time.Duration) <-chan time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if d > 0 {
+		c.now = c.now.Add(d)
+	}
+	ch := make(chan time.Time, 1)
+	ch <- c.now
+	return ch
 }
 
 // fakeClock moves only when Advance is called. Waiting reports each new

@@ -478,3 +478,48 @@ func TestParseRetryAfter(t *testing.T) {
 		}
 	}
 }
+
+// TestRunThirtyPercentMixedFaults: about 30% of first attempts fail in
+// mixed ways; every queued call still ends canceled exactly once, every
+// row is final, and each row's attempts equal the requests the server saw.
+func TestRunThirtyPercentMixedFaults(t *testing.T) {
+	t.Parallel()
+	faults := fake.Faults{Seed: 11, FirstN: 1, P500: 0.06, P503: 0.06, P429: 0.04, PBadGateway: 0.05,
+		PDropBefore: 0.04, PDropAfter: 0.03, PTruncated: 0.02, RetryAfter: time.Second}
+	srv, c := startFake(t, fake.Options{Faults: faults})
+	ids := srv.Seed(2000)
+	queued := map[string]bool{}
+	for _, id := range ids {
+		if call, _ := srv.Call(id); call.Status == fake.StatusQueued {
+			queued[id] = true
+		}
+	}
+	cfg := testConfig()
+	cfg.Concurrency = 16
+	got, err := runAll(t, context.Background(), cfg, c, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	retried := 0
+	for _, r := range got {
+		call, _ := srv.Call(r.CallID)
+		if !r.Final() {
+			t.Errorf("%s: %s (%s)", r.CallID, r.Outcome, r.Error)
+		}
+		if r.Attempts != call.Requests {
+			t.Errorf("%s: attempts %d, server saw %d", r.CallID, r.Attempts, call.Requests)
+		}
+		if queued[r.CallID] && (call.Status != fake.StatusCanceled || call.Cancels != 1) {
+			t.Errorf("queued %s: %+v", r.CallID, call)
+		}
+		if r.Attempts > 1 {
+			retried++
+		}
+		if r.Ambiguous && r.Outcome != NotCancelable {
+			t.Errorf("%s: ambiguous %s", r.CallID, r.Outcome)
+		}
+	}
+	if injected := srv.Stats().Injected; injected < 500 || injected > 700 || int64(retried) != injected {
+		t.Errorf("%d faults injected, %d rows retried; want about 600 and equal", injected, retried)
+	}
+}

@@ -221,3 +221,49 @@ func TestEndToEndNotFinalThenResume(t *testing.T) {
 		t.Errorf("summary does not mention carried rows:\n%s", res.stdout)
 	}
 }
+
+func TestEndToEndAborts(t *testing.T) {
+	t.Parallel()
+	t.Run("every answer 401", func(t *testing.T) {
+		t.Parallel()
+		srv, base := startHarnessFake(t, fake.Options{})
+		ids := srv.Seed(1000)
+		dir := t.TempDir()
+		in := writeFile(t, dir, "in.csv", "call_id\n"+strings.Join(ids, "\n")+"\n")
+		prefix := filepath.Join(dir, "r")
+		res := runCmd(t, map[string]string{"SUBVERSE_API_KEY": "wrong-key"}, "", "--base-url", base, "--rate", "0", "--concurrency", "6", "--report", prefix, in)
+		if res.code != 3 {
+			t.Fatalf("exit %d\n%s", res.code, res.stderr)
+		}
+		if n := srv.Stats().Requests; n > 6+2 {
+			t.Errorf("sent %d requests with a rejected key", n)
+		}
+		rep := readJSONReport(t, prefix)
+		if rep.Aborted == nil || !strings.Contains(*rep.Aborted, "rejected the key") || rep.ExitCode != 3 || len(rep.Results) != len(ids) {
+			t.Errorf("JSON aborted %v exit %d results %d", rep.Aborted, rep.ExitCode, len(rep.Results))
+		}
+		if !strings.Contains(res.stdout, "Fix the key") || !strings.Contains(res.stdout, "--resume "+prefix+".csv") {
+			t.Errorf("summary:\n%s", res.stdout)
+		}
+	})
+	t.Run("every answer 500", func(t *testing.T) {
+		t.Parallel()
+		srv, base := startHarnessFake(t, fake.Options{Faults: fake.Faults{P500: 1}})
+		ids := srv.Seed(2000)
+		dir := t.TempDir()
+		in := writeFile(t, dir, "in.csv", "call_id\n"+strings.Join(ids, "\n")+"\n")
+		prefix := filepath.Join(dir, "r")
+		res := runCmd(t, nil, "", "--base-url", base, "--rate", "0", "--concurrency", "8", "--max-backoff", "5ms", "--min-sample", "50", "--report", prefix, in)
+		if res.code != 3 {
+			t.Fatalf("exit %d\n%s", res.code, res.stderr)
+		}
+		rep := readJSONReport(t, prefix)
+		sent := rep.Summary.ByOutcome["server_error"]
+		if sent < 50 || sent > 50+8+1 || rep.Summary.ByOutcome["not_attempted"] != len(ids)-sent {
+			t.Errorf("by outcome %v", rep.Summary.ByOutcome)
+		}
+		if rep.Aborted == nil || !strings.Contains(*rep.Aborted, "failure rate") {
+			t.Errorf("aborted %v", rep.Aborted)
+		}
+	})
+}

@@ -1,0 +1,332 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+
+	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
+)
+
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+)
+
+// bulkcancelBinary builds the command once for the tests that need a real
+// process (signals, kill -9).
+func bulkcancelBinary(t *testing.T) string {
+	t.Helper()
+	binOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "bulkcancel-bin-")
+		if err != nil {
+			binErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "bulkcancel")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			binErr = err
+			t.Logf("%s", out)
+		}
+	})
+	if binErr != nil {
+		t.Fatalf("build: %v", binErr)
+	}
+	return binPath
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
+// startProcess starts the binary with the harness key in its environment.
+func startProcess(t *testing.T, args ...string) (*exec.Cmd, *syncBuffer, *watchWriter) {
+	t.Helper()
+	cmd := exec.Command(bulkcancelBinary(t), args...)
+	cmd.Env = append(os.Environ(), "SUBVERSE_API_KEY="+harnessKey)
+	var out syncBuffer
+	errw := &watchWriter{}
+	cmd.Stdout, cmd.Stderr = &out, errw
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, &out, errw
+}
+
+// watchWriter collects output and tells when a string has appeared in it.
+type watchWriter struct {
+	syncBuffer
+	mu      sync.Mutex
+	watches []watch
+}
+
+type watch struct {
+	s    string
+	seen chan struct{}
+}
+
+func (w *watchWriter) Write(p []byte) (int, error) {
+	n, err := w.syncBuffer.Write(p)
+	all := w.syncBuffer.String()
+	w.mu.Lock()
+	keep := w.watches[:0]
+	for _, x := range w.watches {
+		if strings.Contains(all, x.s) {
+			close(x.seen)
+		} else {
+			keep = append(keep, x)
+		}
+	}
+	w.watches = keep
+	w.mu.Unlock()
+	return n, err
+}
+
+// seen returns a channel closed once s has been written.
+func (w *watchWriter) seen(s string) <-chan struct{} {
+	c := make(chan struct{})
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if strings.Contains(w.syncBuffer.String(), s) {
+		close(c)
+		return c
+	}
+	w.watches = append(w.watches, watch{s, c})
+	return c
+}
+
+func exitCode(t *testing.T, cmd *exec.Cmd) int {
+	t.Helper()
+	err := cmd.Wait()
+	if err == nil {
+		return 0
+	}
+	if ee, ok := err.(*exec.ExitError); ok {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return -int(ws.Signal())
+		}
+		return ee.ExitCode()
+	}
+	t.Fatal(err)
+	return -1
+}
+
+// TestSignalStopsCleanly: SIGINT (or SIGTERM) while requests are in
+// flight lets them finish, writes the rest as not_attempted and exits
+// 130 (143) with both reports whole.
+func TestSignalStopsCleanly(t *testing.T) {
+	t.Parallel()
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			t.Parallel()
+			srv, base := startHarnessFake(t, fake.Options{})
+			ids := srv.Seed(500)
+			dir := t.TempDir()
+			in := writeFile(t, dir, "in.csv", "call_id\n"+strings.Join(ids, "\n")+"\n")
+			prefix := filepath.Join(dir, "r")
+			var cmd *exec.Cmd
+			var started sync.WaitGroup
+			started.Add(1)
+			release := make(chan struct{})
+			var n atomic.Int64
+			srv.SetHook(func(ctx context.Context, id string, _ int) {
+				if n.Add(1) == 50 {
+					started.Wait()
+					cmd.Process.Signal(sig)
+				}
+				if n.Load() >= 50 {
+					<-release // hold what is in flight when the signal lands
+				}
+			})
+			cmd, _, stderr := startProcess(t, "--base-url", base, "--rate", "0", "--concurrency", "4", "--report", prefix, "--log-format", "json", in)
+			started.Done()
+			// Release the held requests once the tool has logged that it is stopping.
+			go func() {
+				<-stderr.seen("stopping")
+				close(release)
+			}()
+			code := exitCode(t, cmd)
+			if want := 128 + int(sig); code != want {
+				t.Fatalf("exit %d, want %d\n%s", code, want, stderr.String())
+			}
+			rows := readReport(t, prefix)
+			if len(rows) != len(ids) {
+				t.Fatalf("%d rows for %d IDs", len(rows), len(ids))
+			}
+			attempts, notAttempted := 0, 0
+			for _, r := range rows {
+				switch r["outcome"] {
+				case "not_attempted":
+					notAttempted++
+				case "canceled", "not_cancelable":
+				default:
+					t.Errorf("row %s: %s (%s)", r["row"], r["outcome"], r["error"])
+				}
+				if r["attempts"] == "1" {
+					attempts++
+				}
+			}
+			if int64(attempts) != srv.Stats().Requests {
+				t.Errorf("report counts %d requests, server saw %d", attempts, srv.Stats().Requests)
+			}
+			if notAttempted < len(ids)-60 {
+				t.Errorf("only %d not_attempted", notAttempted)
+			}
+			rep := readJSONReport(t, prefix)
+			if rep.ExitCode != code || rep.Aborted == nil || !strings.Contains(*rep.Aborted, "interrupted") || len(rep.Results) != len(ids) {
+				t.Errorf("JSON exit %d aborted %v results %d", rep.ExitCode, rep.Aborted, len(rep.Results))
+			}
+		})
+	}
+}
+
+// TestSecondSignalAbandons: a second SIGINT cuts the wait for requests in
+// flight short; the report is still complete.
+func TestSecondSignalAbandons(t *testing.T) {
+	t.Parallel()
+	srv, base := startHarnessFake(t, fake.Options{})
+	ids := srv.Seed(100)
+	dir := t.TempDir()
+	in := writeFile(t, dir, "in.csv", "call_id\n"+strings.Join(ids, "\n")+"\n")
+	prefix := filepath.Join(dir, "r")
+	held := make(chan struct{}, 100)
+	srv.SetHook(func(ctx context.Context, id string, _ int) {
+		held <- struct{}{}
+		<-ctx.Done() // never answers: only the client giving up ends it
+	})
+	cmd, _, stderr := startProcess(t, "--base-url", base, "--rate", "0", "--concurrency", "3", "--timeout", "1h", "--report", prefix, "--log-format", "json", in)
+	for range 3 {
+		<-held
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	<-stderr.seen("signal again")
+	cmd.Process.Signal(syscall.SIGINT)
+	if code := exitCode(t, cmd); code != 130 {
+		t.Fatalf("exit %d\n%s", code, stderr.String())
+	}
+	rows := readReport(t, prefix)
+	out := map[string]int{}
+	for _, r := range rows {
+		out[r["outcome"]]++
+	}
+	if len(rows) != len(ids) || out["transport_error"] != 3 || out["not_attempted"] != len(ids)-3 {
+		t.Errorf("outcomes %v", out)
+	}
+}
+
+// TestKillNineThenResume kills the tool with SIGKILL at random moments,
+// each time resuming from the report the killed run left, and checks that
+// no row is lost, every report line is whole, no ID final in the report
+// being resumed is sent again, and every queued call is canceled once.
+func TestKillNineThenResume(t *testing.T) {
+	t.Parallel()
+	srv, base := startHarnessFake(t, fake.Options{Faults: fake.Faults{P500: 0.1, PDropAfter: 0.05, PDropBefore: 0.05, FirstN: 1, Seed: 3}})
+	ids := srv.Seed(1500)
+	queued := map[string]bool{}
+	for _, id := range ids {
+		if c, _ := srv.Call(id); c.Status == fake.StatusQueued {
+			queued[id] = true
+		}
+	}
+	dir := t.TempDir()
+	in := writeFile(t, dir, "in.csv", "call_id\n"+strings.Join(ids, "\n")+"\n")
+	rng := rand.New(rand.NewPCG(9, 9))
+	const kills = 20
+	prev := ""
+	var killAt atomic.Int64
+	var current atomic.Pointer[exec.Cmd]
+	var seen atomic.Int64
+	srv.SetHook(func(ctx context.Context, id string, _ int) {
+		if seen.Add(1) == killAt.Load() {
+			if c := current.Load(); c != nil {
+				c.Process.Kill()
+			}
+		}
+	})
+	for stage := 0; stage <= kills; stage++ {
+		prefix := filepath.Join(dir, "r"+string(rune('a'+stage)))
+		args := []string{"--base-url", base, "--rate", "0", "--concurrency", "8", "--max-backoff", "10ms", "--report", prefix, "--log-format", "json"}
+		finalBefore := map[string]bool{}
+		if prev != "" {
+			args = append(args, "--resume", prev+".csv")
+			for _, r := range readReport(t, prev) {
+				if r["final"] == "true" {
+					finalBefore[r["call_id"]] = true
+				}
+			}
+		}
+		requestsBefore := map[string]int{}
+		for _, id := range ids {
+			c, _ := srv.Call(id)
+			requestsBefore[id] = c.Requests
+		}
+		seen.Store(0)
+		killAt.Store(-1)
+		if stage < kills {
+			killAt.Store(int64(1 + rng.IntN(60)))
+		}
+		cmd, _, stderr := startProcess(t, append(args, in)...)
+		current.Store(cmd)
+		code := exitCode(t, cmd)
+		current.Store(nil)
+		if stage < kills && code != -int(syscall.SIGKILL) {
+			t.Fatalf("stage %d: exit %d\n%s", stage, code, stderr.String())
+		}
+		// Every line on disk is whole and parses.
+		f, err := os.Open(prefix + ".csv")
+		if err != nil {
+			t.Fatalf("stage %d: %v", stage, err)
+		}
+		data, _ := io.ReadAll(f)
+		f.Close()
+		if len(data) > 0 && data[len(data)-1] != '\n' {
+			t.Errorf("stage %d: torn last line", stage)
+		}
+		recs, err := csv.NewReader(strings.NewReader(string(data))).ReadAll()
+		if err != nil {
+			t.Fatalf("stage %d: report does not parse: %v", stage, err)
+		}
+		for _, rec := range recs {
+			if len(rec) != 14 {
+				t.Fatalf("stage %d: a line with %d fields", stage, len(rec))
+			}
+		}
+		for id := range finalBefore {
+			if c, _ := srv.Call(id); c.Requests != requestsBefore[id] {
+				t.Errorf("stage %d: %s was final in %s.csv and was sent again", stage, id, prev)
+			}
+		}
+		prev = prefix
+		if stage == kills && code != 0 {
+			t.Fatalf("last run exit %d\n%s", code, stderr.String())
+		}
+	}
+	rows := readReport(t, prev)
+	if len(rows) != len(ids) {
+		t.Fatalf("final report has %d rows for %d IDs", len(rows), len(ids))
+	}
+	for _, r := range rows {
+		if r["final"] != "true" {
+			t.Errorf("%s ended %s", r["call_id"], r["outcome"])
+		}
+		c, _ := srv.Call(r["call_id"])
+		if queued[r["call_id"]] && (c.Cancels != 1 || c.Status != fake.StatusCanceled) {
+			t.Errorf("queued %s: %+v", r["call_id"], c)
+		}
+	}
+}

@@ -41,7 +41,7 @@ demo: build
 # The same with a fake that fails about 30% of first attempts in mixed ways.
 demo-faults: build
 	@mkdir -p $(DEMO_OUT)
-	@FAKE_ARGS="--calls-file testdata/demo-calls.csv --fault-first-n 1 --p500 0.06 --p503 0.06 --p429 0.04 --p502 0.05 --p-drop-before 0.04 --p-drop-after 0.05 --retry-after 1s" \
+	@FAKE_ARGS="--calls-file testdata/demo-calls.csv --fault-first-n 1 --p500 0.06 --p503 0.06 --p429 0.02 --p502 0.07 --p-drop-before 0.04 --p-drop-after 0.05 --retry-after 0" \
 	  INPUT=testdata/demo.csv BULK_ARGS="--rate 200 --concurrency 8 --timeout 5s" OUT=$(DEMO_OUT) BIN=$(BIN) sh testdata/demo.sh
 
 fuzz:

@@ -68,6 +68,11 @@ func Classify(status int, body []byte) Verdict {
 		v.RemovedJobs = removedJobs(env.Data)
 	default:
 		v.Outcome = UnexpectedResponse
+	}
+	switch v.Outcome {
+	case Unauthorized, RateLimited, ServerError:
+		v.Detail = fmt.Sprintf("responseCode %d: %s", code, Snippet([]byte(v.Message), 200))
+	case UnexpectedResponse:
 		if v.Message == "" {
 			v.Detail = fmt.Sprintf("envelope with responseCode %d and no message", code)
 		} else {

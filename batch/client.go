@@ -89,9 +89,12 @@ type Attempt struct {
 // failures are returned in Attempt.Err, never as a panic or an abort; the
 // body is always drained (up to MaxBody) and closed so the connection can
 // be reused.
-func (c *Client) Cancel(ctx context.Context, id string) Attempt {
-	a := Attempt{Start: time.Now()}
-	defer func() { a.Duration = time.Since(a.Start) }()
+func (c *Client) Cancel(ctx context.Context, id string) (a Attempt) {
+	a.Start = time.Now()
+	defer func() {
+		a.Duration = time.Since(a.Start)
+		a.Message, a.Detail = c.redact(a.Message), c.redact(a.Detail)
+	}()
 	var written atomic.Bool // set from the transport's writer goroutine
 	trace := &httptrace.ClientTrace{
 		WroteRequest: func(info httptrace.WroteRequestInfo) {
@@ -139,6 +142,15 @@ func (c *Client) Cancel(ctx context.Context, id string) Attempt {
 		}
 	}
 	return a
+}
+
+// redact removes the key from text that came back from the server or the
+// network, in case a server echoes it.
+func (c *Client) redact(s string) string {
+	if c.key == "" || !strings.Contains(s, c.key) {
+		return s
+	}
+	return strings.ReplaceAll(s, c.key, "[redacted]")
 }
 
 // parseRetryAfter reads a Retry-After value: delay-seconds or an HTTP date.

@@ -523,3 +523,35 @@ func TestRunThirtyPercentMixedFaults(t *testing.T) {
 		t.Errorf("%d faults injected, %d rows retried; want about 600 and equal", injected, retried)
 	}
 }
+
+func TestRunRecordsTimes(t *testing.T) {
+	t.Parallel()
+	srv, c := startFake(t, fake.Options{Faults: fake.Faults{Latency: 30 * time.Millisecond}})
+	srv.Add("q", fake.StatusQueued)
+	got, err := runAll(t, context.Background(), testConfig(), c, []string{"q"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := got[1]
+	if d := r.Duration(); d < 30*time.Millisecond || d > 10*time.Second {
+		t.Errorf("duration %s for a 30ms answer (%v..%v)", d, r.StartedAt, r.FinishedAt)
+	}
+	if r.StartedAt.Location() != time.UTC {
+		t.Errorf("times not in UTC: %v", r.StartedAt)
+	}
+}
+
+func TestClientRedactsEchoedKey(t *testing.T) {
+	t.Parallel()
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(500)
+		w.Write([]byte(`{"responseCode":500,"message":"bad key ` + r.Header.Get("x-api-key") + `"}`))
+	}))
+	defer ts.Close()
+	const key = "sk-echo-0123456789"
+	c := newTestClient(t, ts.URL, key, 1)
+	a := c.Cancel(context.Background(), "x")
+	if a.Outcome != ServerError || strings.Contains(a.Message+a.Detail, key) || !strings.Contains(a.Message, "[redacted]") {
+		t.Errorf("attempt %+v", a)
+	}
+}

@@ -3,6 +3,7 @@ package batch
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"golang.org/x/time/rate"
 )
@@ -35,10 +36,10 @@ func (w *worker) do(stopCtx, reqCtx context.Context, job Job) Result {
 		a := w.client.Cancel(actx, job.ID)
 		cancel()
 		if n == 1 {
-			r.StartedAt = a.Start.UTC()
+			r.StartedAt = a.Start.UTC().Truncate(time.Millisecond) // the report's precision, so a resumed row reads back the same
 		}
 		r.Attempts = n
-		r.FinishedAt = a.Start.Add(a.Duration).UTC()
+		r.FinishedAt = a.Start.Add(a.Duration).UTC().Truncate(time.Millisecond)
 		r.Outcome, r.HTTPStatus, r.ResponseCode, r.Message, r.RemovedJobs = a.Outcome, a.HTTPStatus, a.ResponseCode, a.Message, a.RemovedJobs
 		r.Ambiguous = a.Outcome == NotCancelable && reached
 		r.Error = a.Detail
@@ -59,7 +60,7 @@ func (w *worker) do(stopCtx, reqCtx context.Context, job Job) Result {
 		}
 		w.cfg.Log.Warn().Int("row", r.Row).Str("call_id", job.ID).Int("attempt", n).
 			Str("outcome", string(a.Outcome)).Int("http_status", a.HTTPStatus).
-			Dur("retry_in", d).Str("detail", a.Detail).Msg("retrying")
+			Int64("retry_in_ms", d.Milliseconds()).Str("detail", a.Detail).Msg("retrying")
 		select {
 		case <-stopCtx.Done():
 			r.Error = fmt.Sprintf("run stopped before attempt %d: %s", n+1, a.Detail)

@@ -8,14 +8,16 @@ export SUBVERSE_API_KEY=demo-key
 fake=$!
 trap 'kill $fake 2>/dev/null' EXIT INT TERM
 i=0
-while [ ! -s "$OUT/fake.url" ]; do
+base=
+while [ -z "$base" ]; do
+  base=$(sed -n '1{/^http/p;}' "$OUT/fake.url" 2>/dev/null)
+  [ -n "$base" ] && break
   i=$((i + 1))
   if [ $i -gt 100 ] || ! kill -0 $fake 2>/dev/null; then
     echo "fakesubverse did not start:" >&2; cat "$OUT/fake.log" >&2; exit 1
   fi
   sleep 0.1
 done
-base=$(head -n 1 "$OUT/fake.url")
 prefix="$OUT/report-$(date -u +%Y%m%dT%H%M%SZ)"
 echo "fake API at $base; cancelling the calls in $INPUT"
 echo

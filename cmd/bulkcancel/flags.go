@@ -195,13 +195,13 @@ func (o *options) batchConfig() batch.Config {
 
 // configJSON is every setting for the JSON report, keyed by flag name in
 // snake_case. It never holds the key, only where it came from.
-func (o *options) configJSON(keySource string) map[string]any {
+func (o *options) configJSON(keySource, prefix string) map[string]any {
 	return map[string]any{
 		"base_url": o.baseURL, "api_key_file": o.apiKeyFile, "api_key_source": keySource,
 		"column": o.column, "no_header": o.noHeader,
 		"concurrency": o.concurrency, "rate": o.rate, "burst": o.burst, "max_attempts": o.maxAttempts,
 		"timeout": o.timeout.String(), "max_backoff": o.maxBackoff.String(),
-		"report": o.report, "resume": o.resume, "dry_run": o.dryRun, "yes": o.yes,
+		"report": prefix, "resume": o.resume, "dry_run": o.dryRun, "yes": o.yes,
 		"max_failure_rate": o.maxFailureRate, "min_sample": o.minSample, "shard": o.shard,
 		"log_format": o.logFormat, "log_level": o.logLevel, "progress": o.progress,
 	}

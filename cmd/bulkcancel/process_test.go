@@ -330,3 +330,36 @@ func TestKillNineThenResume(t *testing.T) {
 		}
 	}
 }
+
+// TestSignalWaitsAtMostOneTimeout: requests in flight that never get an
+// answer hold the exit back only until their --timeout.
+func TestSignalWaitsAtMostOneTimeout(t *testing.T) {
+	t.Parallel()
+	srv, base := startHarnessFake(t, fake.Options{})
+	ids := srv.Seed(50)
+	dir := t.TempDir()
+	in := writeFile(t, dir, "in.csv", "call_id\n"+strings.Join(ids, "\n")+"\n")
+	prefix := filepath.Join(dir, "r")
+	held := make(chan struct{}, 100)
+	srv.SetHook(func(ctx context.Context, id string, _ int) {
+		held <- struct{}{}
+		<-ctx.Done()
+	})
+	cmd, _, stderr := startProcess(t, "--base-url", base, "--rate", "0", "--concurrency", "2", "--timeout", "1s", "--max-attempts", "1", "--report", prefix, "--log-format", "json", in)
+	<-held
+	<-held
+	cmd.Process.Signal(syscall.SIGINT)
+	if code := exitCode(t, cmd); code != 130 {
+		t.Fatalf("exit %d\n%s", code, stderr.String())
+	}
+	out := map[string]int{}
+	for _, r := range readReport(t, prefix) {
+		out[r["outcome"]]++
+		if r["outcome"] == "transport_error" && !strings.Contains(r["error"], "timeout") {
+			t.Errorf("row %s: %s", r["row"], r["error"])
+		}
+	}
+	if out["transport_error"] != 2 || out["not_attempted"] != len(ids)-2 {
+		t.Errorf("outcomes %v", out)
+	}
+}

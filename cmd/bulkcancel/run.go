@@ -245,7 +245,7 @@ func (j *job) finish(runErr, closeErr error, sig os.Signal) (int, error) {
 	meta := report.Meta{
 		RunID: j.runID, Version: version, StartedAt: j.started.UTC(), FinishedAt: finished.UTC(),
 		Input:   report.Input{Path: j.o.input, SHA256: j.in.SHA256, Rows: j.in.Len()},
-		Config:  j.o.configJSON(j.keySource),
+		Config:  j.o.configJSON(j.keySource, j.prefix),
 		Summary: sum, Aborted: aborted, ExitCode: code,
 	}
 	jsonErr := report.WriteJSON(j.prefix+".json", meta, j.prefix+".csv")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
@@ -48,6 +49,12 @@ type options struct {
 	args []string        // the command line as given, for the resume command
 }
 
+// helpDefaults are defaults --help shows for flags whose zero value
+// means something worked out at run time.
+var helpDefaults = map[string]string{
+	"report": "bulkcancel-<UTC yyyymmddThhmmssZ>",
+}
+
 // flagGroups orders --help; every flag belongs to one group.
 var flagGroups = []struct {
 	title string
@@ -71,7 +78,7 @@ func newFlagSet(o *options, getenv func(string) string) *flag.FlagSet {
 	}
 	fs.StringVar(&o.baseURL, "base-url", base, "API root (env SUBVERSE_BASE_URL); https, or http to a loopback host only")
 	fs.StringVar(&o.apiKeyFile, "api-key-file", "", "file holding the API key; otherwise env SUBVERSE_API_KEY")
-	fs.StringVar(&o.column, "column", "", "ID column header; empty means auto: call_id, callId, call id or id")
+	fs.StringVar(&o.column, "column", "auto", "ID column header; auto takes the first of call_id, callId, call id, id")
 	fs.BoolVar(&o.noHeader, "no-header", false, "the file has no header row; IDs are in the first column")
 	fs.IntVar(&o.concurrency, "concurrency", d.Concurrency, "most requests in flight at once")
 	fs.Float64Var(&o.rate, "rate", d.Rate, "requests per second, retries included; 0 means unlimited")
@@ -81,14 +88,14 @@ func newFlagSet(o *options, getenv func(string) string) *flag.FlagSet {
 	fs.DurationVar(&o.maxBackoff, "max-backoff", d.MaxBackoff, "longest wait between attempts; a longer Retry-After is cut to this")
 	fs.Float64Var(&o.maxFailureRate, "max-failure-rate", d.MaxFailureRate, "abort when more than this fraction of IDs sent ended not final...")
 	fs.IntVar(&o.minSample, "min-sample", d.MinSample, "...once at least this many IDs sent have a result")
-	fs.StringVar(&o.report, "report", "", "report prefix: writes PREFIX.csv and PREFIX.json, never over existing files (default bulkcancel-<UTC yyyymmddThhmmssZ>)")
+	fs.StringVar(&o.report, "report", "", "report prefix: writes PREFIX.csv and PREFIX.json, never over existing files")
 	fs.StringVar(&o.resume, "resume", "", "an earlier report CSV: IDs final there are carried over, not sent again")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "validate and plan; send nothing")
 	fs.BoolVar(&o.yes, "yes", false, "do not ask for confirmation on a terminal")
 	fs.StringVar(&o.shard, "shard", "", "K/N: take only the IDs whose stable hash falls in shard K (0-based) of N")
 	fs.StringVar(&o.logFormat, "log-format", "auto", "json, console, or auto (console on a terminal, else json)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
-	fs.StringVar(&o.progress, "progress", "auto", "on, off, or auto (a bar on a terminal, else a log line every 10s)")
+	fs.StringVar(&o.progress, "progress", "auto", "on, off, or auto: a bar on a terminal, else an info log line every 10s (on: even at --log-level warn)")
 	fs.BoolVar(&o.version, "version", false, "print version and exit")
 	fs.BoolVar(&o.help, "help", false, "print this help and exit")
 	return fs
@@ -168,6 +175,9 @@ func (o *options) check() error {
 	if err := oneOf("progress", o.progress, "auto", "on", "off"); err != nil {
 		return err
 	}
+	if strings.EqualFold(strings.TrimSpace(o.column), "auto") {
+		o.column = "" // batch.InputOptions: "" finds the column by its name
+	}
 	if err := o.batchConfig().Validate(); err != nil {
 		return usagef("%s", err)
 	}
@@ -198,7 +208,7 @@ func (o *options) batchConfig() batch.Config {
 func (o *options) configJSON(keySource, prefix string) map[string]any {
 	return map[string]any{
 		"base_url": o.baseURL, "api_key_file": o.apiKeyFile, "api_key_source": keySource,
-		"column": o.column, "no_header": o.noHeader,
+		"column": cmp.Or(o.column, "auto"), "no_header": o.noHeader,
 		"concurrency": o.concurrency, "rate": o.rate, "burst": o.burst, "max_attempts": o.maxAttempts,
 		"timeout": o.timeout.String(), "max_backoff": o.maxBackoff.String(),
 		"report": prefix, "resume": o.resume, "dry_run": o.dryRun, "yes": o.yes,
@@ -221,8 +231,8 @@ Examples:
   # Abort a campaign: cancel every queued call in calls.csv, 20 requests a second
   SUBVERSE_API_KEY=... bulkcancel --rate 20 --report abort-0412 calls.csv
 
-  # From cron: no terminal, JSON logs, never asks; flock keeps runs from overlapping
-  flock -n /run/bulkcancel.lock bulkcancel --api-key-file /etc/bulkcancel/key --yes --report /var/lib/bulkcancel/run-$(date +%s) /var/lib/bulkcancel/cancel.csv
+  # From cron: no terminal, so JSON logs and no question; flock keeps runs from overlapping
+  */15 * * * * cd /var/lib/bulkcancel && flock -n /run/lock/bulkcancel.lock bulkcancel --api-key-file /etc/bulkcancel/key cancel.csv >>bulkcancel.log 2>&1
 
   # Finish a run that stopped (exit 1, 130 or 143): same input, send only what is not final
   bulkcancel --resume abort-0412.csv --report abort-0412-b calls.csv
@@ -247,6 +257,8 @@ func writeHelp(w io.Writer, getenv func(string) string) {
 			def := ""
 			switch {
 			case name == "version" || name == "help":
+			case helpDefaults[name] != "":
+				def = fmt.Sprintf(" (default %s)", helpDefaults[name])
 			case f.DefValue == "" || f.DefValue == "false":
 				if kind != "" {
 					def = " (default: none)"

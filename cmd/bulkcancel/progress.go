@@ -1,65 +1,424 @@
 package main
 
 import (
+	"fmt"
+	"io"
+	"strings"
+	"sync"
 	"time"
 
+	"github.com/rs/zerolog"
+	"github.com/vbauerster/cupwriter"
+	"github.com/vbauerster/mpb/v8"
+	"github.com/vbauerster/mpb/v8/decor"
+
+	"github.com/subverseai/bulkcancel/batch"
 	"github.com/subverseai/bulkcancel/report"
 )
 
-// progressEvery is how often the off-terminal progress line is logged.
-const progressEvery = 10 * time.Second
+const (
+	// progressEvery is how often the off-terminal progress line is logged.
+	progressEvery = 10 * time.Second
+	// barRefresh is how often the bar on a terminal is redrawn.
+	barRefresh = 200 * time.Millisecond
+	// rateWindow is how far back the rate and the ETA look, so that they
+	// follow a slowdown (a 429, a slow API) instead of the run's average.
+	rateWindow = 10 * time.Second
+)
 
-// progress reports how far the run is while it runs.
-type progress struct {
-	quit chan struct{}
-	done chan struct{}
+// progressMode is how a run shows its progress.
+type progressMode int
+
+const (
+	progressOff progressMode = iota // --progress off
+	progressLog                     // an info line every progressEvery
+	progressBar                     // a live bar on the terminal
+)
+
+// progressMode picks the display from --progress: a bar needs stderr to
+// be a terminal, so "on" and "auto" both fall back to the log line
+// without one. "on" differs from "auto" only in that its log line comes
+// out even with --log-level warn or error.
+func (j *job) progressMode() progressMode {
+	switch {
+	case j.o.progress == "off":
+		return progressOff
+	case j.e.stderrTTY:
+		return progressBar
+	}
+	return progressLog
 }
 
-// startProgress logs an info line every progressEvery with done/total,
-// rate, ETA and counts, until stop is called.
+// summarySource is where progress reads the counts: the report writer.
+type summarySource interface{ Summary() report.Summary }
+
+// progress shows how far a run is while it runs. Its own goroutine reads
+// the report's counts (a copy taken under the report's lock) on each tick,
+// five times a second at most, so the workers hardly notice it.
+type progress struct {
+	quit    chan struct{}
+	done    chan struct{}
+	once    sync.Once
+	release func() // stops the ticker
+}
+
+// startProgress starts the display --progress asks for; stop ends it.
 func (j *job) startProgress(csv *report.CSV) *progress {
-	p := &progress{quit: make(chan struct{}), done: make(chan struct{})}
-	if j.o.progress == "off" {
+	mode := j.progressMode()
+	every := progressEvery
+	if mode == progressBar {
+		every = barRefresh
+	}
+	if mode == progressOff || j.plan.Counts.Send == 0 {
+		return j.runProgress(csv, progressOff, nil)
+	}
+	t := time.NewTicker(every)
+	p := j.runProgress(csv, mode, t.C)
+	p.release = t.Stop
+	return p
+}
+
+// runProgress is startProgress with the ticks given: each one reads the
+// counts and logs a line or redraws the bar. Tests drive it through their
+// own channel, with times from their own clock.
+func (j *job) runProgress(src summarySource, mode progressMode, ticks <-chan time.Time) *progress {
+	p := &progress{quit: make(chan struct{}), done: make(chan struct{}), release: func() {}}
+	if mode == progressOff {
 		close(p.done)
 		return p
 	}
-	total := j.plan.Counts.Shard
+	m := newMeter(j.plan.Counts.Send, src.Summary(), j.e.now())
+	var draw func(progressStats)
+	var finish func(progressStats)
+	switch mode {
+	case progressBar:
+		b := j.newBar(m.total)
+		draw, finish = b.draw, b.finish
+	default:
+		log := j.log
+		if j.o.progress == "on" && log.GetLevel() > zerolog.InfoLevel {
+			log = log.Level(zerolog.InfoLevel)
+		}
+		draw = func(s progressStats) { logProgress(log, s) }
+		finish = func(progressStats) {}
+	}
 	go func() {
 		defer close(p.done)
-		t := time.NewTicker(progressEvery)
-		defer t.Stop()
 		for {
 			select {
 			case <-p.quit:
+				finish(m.add(j.e.now(), src.Summary()))
 				return
-			case <-t.C:
-				j.logProgress(csv.Summary(), total)
+			case t := <-ticks:
+				draw(m.add(t, src.Summary()))
 			}
 		}
 	}()
 	return p
 }
 
-func (j *job) logProgress(s report.Summary, total int) {
-	elapsed := j.e.now().Sub(j.started)
-	ev := j.log.Info().Int("done", s.Total).Int("total", total).
-		Int("canceled", s.ByOutcome["canceled"]).Int("not_final", s.NotFinal).
-		Int("attempts", s.Attempts)
-	if secs := elapsed.Seconds(); secs > 0 {
-		rps := float64(s.Attempts) / secs
-		ev = ev.Float64("rps", rps)
-		if rowRate := float64(s.Total) / secs; rowRate > 0 && total > s.Total {
-			ev = ev.Str("eta", round(time.Duration(float64(total-s.Total)/rowRate*float64(time.Second))).String())
-		}
+// stop ends the display and returns once it is gone: the bar is drawn a
+// last time and finished, and log lines go straight to stderr again. It
+// may be called more than once.
+func (p *progress) stop() {
+	p.once.Do(func() {
+		p.release()
+		close(p.quit)
+	})
+	<-p.done
+}
+
+// logProgress writes the off-terminal progress line.
+func logProgress(log zerolog.Logger, s progressStats) {
+	ev := log.Info().Int("done", s.Done).Int("total", s.Total).
+		Int("canceled", s.Canceled).Int("not_final", s.NotFinal).
+		Int("attempts", s.Attempts).Float64("rps", roundRate(s.RPS))
+	if s.ETA >= 0 && s.Done < s.Total {
+		ev = ev.Str("eta", round(s.ETA).String())
 	}
 	ev.Msg("progress")
 }
 
-func (p *progress) stop() {
-	select {
-	case <-p.quit:
-	default:
-		close(p.quit)
+func roundRate(r float64) float64 { return float64(int64(r*10+0.5)) / 10 }
+
+// progressStats is what progress shows at one moment. Counts are of this
+// run's rows to send: rows settled before the first request (invalid,
+// duplicate, carried from --resume) are not in them.
+type progressStats struct {
+	Done, Total        int // rows finished, rows to send
+	Canceled, NotFinal int
+	Attempts           int           // requests sent, retries included
+	RPS                float64       // requests a second over the last rateWindow
+	ETA                time.Duration // time left at the recent row rate; -1 when not known yet
+	Elapsed            time.Duration // since the progress started
+}
+
+// meter turns successive report summaries into progressStats. It does no
+// I/O and reads no clock: the caller gives the time of each reading. It is
+// not safe for concurrent use.
+type meter struct {
+	total   int
+	base    report.Summary // the counts when the progress started
+	start   time.Time
+	samples []meterSample // readings within the last rateWindow, oldest first
+}
+
+type meterSample struct {
+	t              time.Time
+	done, attempts int
+}
+
+func newMeter(total int, base report.Summary, start time.Time) *meter {
+	return &meter{total: total, base: base, start: start, samples: []meterSample{{t: start}}}
+}
+
+// add records the summary s read at t and returns the figures to show.
+func (m *meter) add(t time.Time, s report.Summary) progressStats {
+	st := progressStats{
+		Done:     s.Total - m.base.Total,
+		Total:    m.total,
+		Canceled: s.ByOutcome[batch.Canceled] - m.base.ByOutcome[batch.Canceled],
+		NotFinal: s.NotFinal - m.base.NotFinal,
+		Attempts: s.Attempts - m.base.Attempts,
+		ETA:      -1,
+		Elapsed:  t.Sub(m.start),
 	}
-	<-p.done
+	cur := meterSample{t: t, done: st.Done, attempts: st.Attempts}
+	// Keep the newest sample at or before the window's start as the
+	// baseline, and drop the ones older than it.
+	cut := 0
+	for i, x := range m.samples {
+		if !x.t.After(t.Add(-rateWindow)) {
+			cut = i
+		}
+	}
+	m.samples = append(m.samples[cut:], cur)
+	old := m.samples[0]
+	if secs := t.Sub(old.t).Seconds(); secs > 0 {
+		st.RPS = float64(cur.attempts-old.attempts) / secs
+		if rows := float64(cur.done-old.done) / secs; rows > 0 {
+			st.ETA = time.Duration(float64(st.Total-st.Done) / rows * float64(time.Second))
+		}
+	}
+	if st.Done >= st.Total {
+		st.ETA = 0
+	}
+	return st
+}
+
+// percent is how much of the work is done, rounded down so that 100
+// means every row.
+func (s progressStats) percent() int {
+	if s.Total <= 0 {
+		return 100
+	}
+	return s.Done * 100 / s.Total
+}
+
+// barText is what follows the bar, in at most width columns: rows, rate,
+// ETA (or the elapsed time once done), canceled and not final. When they
+// do not all fit, the rate goes first, then canceled, then the ETA; the
+// rows always stay.
+func (s progressStats) barText(width int) string {
+	const (
+		rows = iota
+		rate
+		eta
+		canceled
+		notFinal
+	)
+	f := [...]string{
+		rows:     fmt.Sprintf("%d/%d rows", s.Done, s.Total),
+		rate:     fmt.Sprintf("%.1f req/s", s.RPS),
+		canceled: fmt.Sprintf("canceled %d", s.Canceled),
+		notFinal: fmt.Sprintf("not final %d", s.NotFinal),
+	}
+	switch {
+	case s.Done >= s.Total:
+		f[eta] = "done in " + round(s.Elapsed).String()
+	case s.ETA < 0:
+		f[eta] = "ETA ?"
+	default:
+		f[eta] = "ETA " + round(s.ETA).String()
+	}
+	join := func() string {
+		var b strings.Builder
+		for _, x := range f {
+			if x == "" {
+				continue
+			}
+			if b.Len() > 0 {
+				b.WriteString(" | ")
+			}
+			b.WriteString(x)
+		}
+		return b.String()
+	}
+	text := join()
+	for _, drop := range []int{rate, canceled, eta, notFinal} {
+		if len(text) <= width {
+			break
+		}
+		f[drop] = ""
+		text = join()
+	}
+	return text
+}
+
+// barMinWidth is the least room the bar itself keeps on a narrow terminal.
+const barMinWidth = 12
+
+// bar is the live progress bar. It draws on the raw stderr; while it is
+// up, log lines written to the logOutput go through its container, which
+// prints them above the bar, so a log line never lands inside the bar.
+type bar struct {
+	p       *mpb.Progress
+	b       *mpb.Bar
+	out     *logOutput // nil when the logger is not routed through one
+	refresh chan any
+	drawn   chan struct{} // a redraw reached the terminal
+	gone    chan any      // closed when the container has shut down
+
+	mu    sync.Mutex
+	stats progressStats
+}
+
+// newBar draws a bar for total rows on stderr and routes the log through
+// it.
+func (j *job) newBar(total int) *bar {
+	raw := j.e.stderr
+	out, _ := raw.(*logOutput)
+	if out != nil {
+		raw = out.base
+	}
+	b := &bar{out: out, refresh: make(chan any), drawn: make(chan struct{}, 1), gone: make(chan any)}
+	b.stats.ETA = -1
+	b.stats.Total = total
+	// The container redraws only when told to (on our tick), and each tick
+	// waits for its redraw, so a redraw always shows the counts just read.
+	cw := drawNotifier{cupwriter.New(raw, false), b.drawn}
+	b.p = mpb.New(mpb.WithConsoleWriter(cw), mpb.WithManualRefresh(b.refresh), mpb.WithShutdownNotifier(b.gone))
+	b.b = b.p.New(int64(total), mpb.BarStyle(),
+		mpb.BarWidth(32),
+		mpb.PrependDecorators(decor.Any(func(decor.Statistics) string {
+			return fmt.Sprintf("%d%%", b.snapshot().percent())
+		}, decor.WC{W: 4})),
+		mpb.AppendDecorators(decor.Any(func(st decor.Statistics) string {
+			return b.snapshot().barText(st.AvailableWidth - barMinWidth - 2)
+		})),
+	)
+	if out != nil {
+		out.divert(b.p)
+	}
+	return b
+}
+
+func (b *bar) snapshot() progressStats {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.stats
+}
+
+func (b *bar) set(s progressStats) {
+	b.mu.Lock()
+	b.stats = s
+	b.mu.Unlock()
+	b.b.SetCurrent(int64(s.Done))
+}
+
+// draw redraws the bar with s and waits until the redraw is written.
+func (b *bar) draw(s progressStats) {
+	b.set(s)
+	select {
+	case b.refresh <- struct{}{}:
+	case <-b.gone: // the terminal failed; the run goes on without a bar
+		return
+	}
+	select {
+	case <-b.drawn:
+	case <-b.gone:
+	}
+}
+
+// drawNotifier is the bar's terminal writer: it tells drawn after each
+// redraw is written.
+type drawNotifier struct {
+	*cupwriter.Writer
+	drawn chan<- struct{}
+}
+
+func (w drawNotifier) Flush(lines int) error {
+	err := w.Writer.Flush(lines)
+	select {
+	case w.drawn <- struct{}{}:
+	default:
+	}
+	return err
+}
+
+// finish draws the bar a last time with s and leaves it on the screen:
+// complete when every row is done, as far as it got otherwise. Log lines
+// written meanwhile wait, then go straight to stderr.
+func (b *bar) finish(s progressStats) {
+	done := func() {
+		b.set(s)
+		if s.Done < s.Total {
+			b.b.Abort(false)
+		}
+		b.p.Wait()
+	}
+	if b.out == nil {
+		done()
+		return
+	}
+	b.out.restore(done)
+}
+
+// logOutput is the logger's writer: stderr, except while the progress bar
+// is drawn, when each log line goes to the bar's container and is printed
+// above the bar. It is safe for concurrent use.
+type logOutput struct {
+	base io.Writer // stderr
+
+	mu   sync.Mutex
+	over io.Writer // the bar's container while the bar is drawn
+}
+
+// withLogOutput returns a copy of e whose stderr is a logOutput over
+// e.stderr, for the logger, so a progress bar can take the log over.
+func (e *env) withLogOutput() *env {
+	if _, ok := e.stderr.(*logOutput); ok {
+		return e
+	}
+	c := *e
+	c.stderr = &logOutput{base: e.stderr}
+	return &c
+}
+
+func (o *logOutput) Write(b []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.over != nil {
+		if n, err := o.over.Write(b); err == nil {
+			return n, nil
+		}
+		// The bar is gone (its terminal failed): write to stderr itself.
+	}
+	return o.base.Write(b)
+}
+
+// divert sends log lines to w until restore.
+func (o *logOutput) divert(w io.Writer) {
+	o.mu.Lock()
+	o.over = w
+	o.mu.Unlock()
+}
+
+// restore runs finish (which takes the bar down) with log lines held back,
+// then sends them to stderr again.
+func (o *logOutput) restore(finish func()) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	finish()
+	o.over = nil
 }

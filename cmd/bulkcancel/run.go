@@ -50,6 +50,9 @@ func run(args []string, e *env) int {
 		return exitOK
 	}
 	runID := newRunID()
+	// Log lines go through a writer that the progress bar takes over while
+	// it is drawn, so they print above the bar instead of inside it.
+	e = e.withLogOutput()
 	log := newLogger(e, o.logFormat, o.logLevel, runID)
 	j := &job{o: o, e: e, log: log, runID: runID, started: started}
 	code, err := j.run()

@@ -1,0 +1,417 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/subverseai/bulkcancel/batch"
+	"github.com/subverseai/bulkcancel/report"
+)
+
+// progBuffer is a bytes.Buffer safe for the bar's goroutine and the test
+// to share. It keeps each Write apart too.
+type progBuffer struct {
+	mu     sync.Mutex
+	b      bytes.Buffer
+	writes []string
+}
+
+func (b *progBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.writes = append(b.writes, string(p))
+	return b.b.Write(p)
+}
+
+func (b *progBuffer) Writes() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.writes...)
+}
+
+func (b *progBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// progSource is a summarySource that answers from a script: the first
+// read (when the progress starts) gets the first summary, each later read
+// the next one, and the last one from then on. A read happens once a tick
+// and once at stop, so what each tick sees does not depend on timing.
+type progSource struct {
+	mu    sync.Mutex
+	steps []report.Summary
+	reads int
+}
+
+func (p *progSource) Summary() report.Summary {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s := p.steps[min(p.reads, len(p.steps)-1)]
+	p.reads++
+	return s
+}
+
+// progSum is a summary of settled rows written before the progress
+// started (duplicates), plus done rows (canceled of them canceled,
+// notFinal not final) after attempts requests.
+func progSum(settled, done, canceled, notFinal, attempts int) report.Summary {
+	return report.Summary{
+		Total:     settled + done,
+		ByOutcome: map[batch.Outcome]int{batch.Duplicate: settled, batch.Canceled: canceled},
+		Final:     settled + done - notFinal,
+		NotFinal:  notFinal,
+		Attempts:  attempts,
+	}
+}
+
+var progT0 = time.Date(2025, 4, 12, 9, 30, 0, 0, time.UTC)
+
+// progClock is the job's clock; the test moves it.
+type progClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *progClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *progClock) set(t time.Time) {
+	c.mu.Lock()
+	c.t = t
+	c.mu.Unlock()
+}
+
+// progJob is a job with just what the progress needs: send rows to send,
+// --progress mode, --log-level level, stderr a terminal or not. Its clock
+// stands at progT0 until the test moves it.
+func progJob(t *testing.T, send int, mode, level string, tty bool, logFormat string) (*job, *progBuffer, *progClock) {
+	t.Helper()
+	buf := &progBuffer{}
+	clock := &progClock{t: progT0}
+	e := &env{stderr: buf, stderrTTY: tty, now: clock.now, getenv: func(string) string { return "" }}
+	e = e.withLogOutput()
+	o := &options{progress: mode, logLevel: level, logFormat: logFormat}
+	j := &job{o: o, e: e, log: newLogger(e, logFormat, level, "run-1"), plan: &batch.Plan{Counts: batch.PlanCounts{Send: send}}}
+	return j, buf, clock
+}
+
+func TestProgressMode(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		flag string
+		tty  bool
+		want progressMode
+	}{
+		{"auto", true, progressBar},
+		{"auto", false, progressLog},
+		{"on", true, progressBar},
+		{"on", false, progressLog}, // a bar needs a terminal
+		{"off", true, progressOff},
+		{"off", false, progressOff},
+	} {
+		j, _, _ := progJob(t, 10, tc.flag, "info", tc.tty, "json")
+		if got := j.progressMode(); got != tc.want {
+			t.Errorf("--progress %s, terminal %v: mode %d, want %d", tc.flag, tc.tty, got, tc.want)
+		}
+	}
+}
+
+func TestProgressMeter(t *testing.T) {
+	t.Parallel()
+	sum := progSum
+	base := sum(50, 0, 0, 0, 0) // 50 duplicates written before the first request
+	m := newMeter(1000, base, progT0)
+	steps := []struct {
+		at                                  time.Duration
+		done, canceled, notFinal, attempts  int
+		wantRPS                             float64
+		wantETA                             time.Duration
+		wantDone, wantCanceled, wantNotFinl int
+	}{
+		// 100 rows and 110 requests in 10 s: 11/s, 900 rows left at 10 rows/s.
+		{10 * time.Second, 100, 90, 2, 110, 11, 90 * time.Second, 100, 90, 2},
+		// The rate looks back to the newest reading at least 10 s old, here
+		// the start: 200 rows and 210 requests in 15 s.
+		{15 * time.Second, 200, 180, 2, 210, 14, 60 * time.Second, 200, 180, 2},
+		// From the reading at 10 s: a slowdown to 110 rows in 10 s.
+		{20 * time.Second, 210, 190, 2, 220, 11, 71800 * time.Millisecond, 210, 190, 2},
+		// Nothing moved for 10 s: rate 0, ETA unknown.
+		{30 * time.Second, 210, 190, 2, 220, 0, -1, 210, 190, 2},
+		// Every row done: ETA 0.
+		{31 * time.Second, 1000, 900, 5, 1100, 80, 0, 1000, 900, 5},
+	}
+	for _, s := range steps {
+		st := m.add(progT0.Add(s.at), sum(50, s.done, s.canceled, s.notFinal, s.attempts))
+		if st.Done != s.wantDone || st.Total != 1000 || st.Canceled != s.wantCanceled || st.NotFinal != s.wantNotFinl {
+			t.Errorf("at %s: done %d/%d canceled %d not final %d, want %d/1000 %d %d",
+				s.at, st.Done, st.Total, st.Canceled, st.NotFinal, s.wantDone, s.wantCanceled, s.wantNotFinl)
+		}
+		if diff := st.RPS - s.wantRPS; diff > 0.01 || diff < -0.01 {
+			t.Errorf("at %s: rps %.2f, want %.2f", s.at, st.RPS, s.wantRPS)
+		}
+		if d := st.ETA - s.wantETA; d > time.Second || d < -time.Second {
+			t.Errorf("at %s: eta %s, want %s", s.at, st.ETA, s.wantETA)
+		}
+		if st.Elapsed != s.at {
+			t.Errorf("at %s: elapsed %s", s.at, st.Elapsed)
+		}
+	}
+	if len(m.samples) > 3 {
+		t.Errorf("meter keeps %d samples; it should drop those outside the window", len(m.samples))
+	}
+}
+
+func TestProgressBarText(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		s           progressStats
+		pct         int
+		text        string
+		description string
+	}{
+		{progressStats{Done: 0, Total: 2000, ETA: -1}, 0,
+			"0/2000 rows | 0.0 req/s | ETA ? | canceled 0 | not final 0", "no rate yet"},
+		{progressStats{Done: 740, Total: 2000, Canceled: 700, NotFinal: 3, RPS: 399.96, ETA: 3150 * time.Millisecond}, 37,
+			"740/2000 rows | 400.0 req/s | ETA 3.2s | canceled 700 | not final 3", "running"},
+		{progressStats{Done: 1999, Total: 2000, ETA: time.Millisecond}, 99,
+			"1999/2000 rows | 0.0 req/s | ETA 1ms | canceled 0 | not final 0", "never 100% before the last row"},
+		{progressStats{Done: 2000, Total: 2000, Canceled: 1990, NotFinal: 1, RPS: 401, Elapsed: 5049 * time.Millisecond}, 100,
+			"2000/2000 rows | 401.0 req/s | done in 5s | canceled 1990 | not final 1", "done"},
+	} {
+		if got := tc.s.percent(); got != tc.pct {
+			t.Errorf("%s: percent %d, want %d", tc.description, got, tc.pct)
+		}
+		if got := tc.s.barText(200); got != tc.text {
+			t.Errorf("%s:\n got %q\nwant %q", tc.description, got, tc.text)
+		}
+	}
+	// On a narrow terminal the figures give way, least needed first.
+	s := progressStats{Done: 740, Total: 2000, Canceled: 700, NotFinal: 3, RPS: 400, ETA: 3 * time.Second}
+	for _, tc := range []struct {
+		width int
+		want  string
+	}{
+		{65, "740/2000 rows | 400.0 req/s | ETA 3s | canceled 700 | not final 3"},
+		{64, "740/2000 rows | ETA 3s | canceled 700 | not final 3"},
+		{50, "740/2000 rows | ETA 3s | not final 3"},
+		{35, "740/2000 rows | not final 3"},
+		{26, "740/2000 rows"},
+		{5, "740/2000 rows"},
+	} {
+		if got := s.barText(tc.width); got != tc.want {
+			t.Errorf("width %d: %q, want %q", tc.width, got, tc.want)
+		}
+	}
+}
+
+// TestProgressLogLine drives the off-terminal progress through its tick
+// channel: one info line per tick with the figures, none after stop.
+func TestProgressLogLine(t *testing.T) {
+	t.Parallel()
+	j, buf, _ := progJob(t, 1000, "auto", "info", false, "json")
+	src := &progSource{steps: []report.Summary{
+		progSum(20, 0, 0, 0, 0),
+		progSum(20, 100, 95, 1, 104),
+		progSum(20, 300, 290, 2, 310),
+		progSum(20, 1000, 990, 2, 1020),
+	}}
+	ticks := make(chan time.Time)
+	p := j.runProgress(src, progressLog, ticks)
+	ticks <- progT0.Add(10 * time.Second)
+	ticks <- progT0.Add(20 * time.Second)
+	p.stop()
+	p.stop() // twice is fine
+
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("want 2 progress lines, got %d:\n%s", len(lines), buf)
+	}
+	want := []map[string]any{
+		{"level": "info", "message": "progress", "done": 100.0, "total": 1000.0, "canceled": 95.0, "not_final": 1.0, "attempts": 104.0, "rps": 10.4, "eta": "1m30s"},
+		// the rate over the last 10 s: 200 rows, 206 requests.
+		{"level": "info", "message": "progress", "done": 300.0, "total": 1000.0, "canceled": 290.0, "not_final": 2.0, "attempts": 310.0, "rps": 20.6, "eta": "35s"},
+	}
+	for i, line := range lines {
+		var got map[string]any
+		if err := json.Unmarshal([]byte(line), &got); err != nil {
+			t.Fatalf("line %d is not JSON: %v\n%s", i+1, err, line)
+		}
+		for k, v := range want[i] {
+			if got[k] != v {
+				t.Errorf("line %d: %s = %v, want %v\n%s", i+1, k, got[k], v, line)
+			}
+		}
+	}
+}
+
+// TestProgressOnOverridesLogLevel: --progress on logs its info line even
+// with --log-level warn; auto does not.
+func TestProgressOnOverridesLogLevel(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		flag  string
+		lines int
+	}{{"on", 1}, {"auto", 0}, {"off", 0}} {
+		j, buf, _ := progJob(t, 10, tc.flag, "warn", false, "json")
+		src := &progSource{steps: []report.Summary{progSum(0, 0, 0, 0, 0), progSum(0, 5, 5, 0, 5)}}
+		ticks := make(chan time.Time)
+		mode := j.progressMode()
+		p := j.runProgress(src, mode, ticks)
+		if mode != progressOff {
+			ticks <- progT0.Add(10 * time.Second)
+		}
+		p.stop()
+		if got := strings.Count(buf.String(), `"message":"progress"`); got != tc.lines {
+			t.Errorf("--progress %s --log-level warn: %d progress lines, want %d:\n%s", tc.flag, got, tc.lines, buf)
+		}
+		if tc.lines > 0 && !strings.Contains(buf.String(), `"level":"info"`) {
+			t.Errorf("--progress on: the line should still be info:\n%s", buf)
+		}
+	}
+}
+
+var (
+	progBarLine = regexp.MustCompile(`^ *(\d+)% \[[=>-]*\] (\d+)/(\d+) rows \| `)
+	progLogLine = regexp.MustCompile(`^\d\d:\d\d:\d\d (DBG|INF|WRN|ERR) `)
+	progANSI    = regexp.MustCompile(`\x1b\[[0-9;?]*[A-Za-z]`)
+)
+
+// progStrip removes terminal escape sequences (colours, cursor moves).
+func progStrip(s string) string { return progANSI.ReplaceAllString(s, "") }
+
+// TestProgressBarKeepsLogLinesWhole draws the bar (on a buffer, so without
+// cursor movement) while log lines are written: every line of output is a
+// whole bar or a whole log line, the bar moves, it ends at 100%, and after
+// stop log lines go straight to stderr.
+func TestProgressBarKeepsLogLinesWhole(t *testing.T) {
+	t.Parallel()
+	j, buf, clock := progJob(t, 2000, "auto", "info", true, "console")
+	src := &progSource{steps: []report.Summary{progSum(0, 0, 0, 0, 0)}}
+	for i := 1; i <= 5; i++ {
+		src.steps = append(src.steps, progSum(0, i*300, i*290, i, i*310))
+	}
+	src.steps = append(src.steps, progSum(0, 2000, 1985, 6, 2100))
+	ticks := make(chan time.Time)
+	p := j.runProgress(src, progressBar, ticks)
+	for i := 1; i <= 5; i++ {
+		j.log.Warn().Int("step", i).Msg("a retry, say")
+		ticks <- progT0.Add(time.Duration(i) * time.Second)
+	}
+	clock.set(progT0.Add(5500 * time.Millisecond))
+	p.stop()
+	j.log.Info().Msg("after the bar")
+
+	var pcts []int
+	var logs []string
+	for _, line := range strings.Split(strings.TrimRight(buf.String(), "\n"), "\n") {
+		line = progStrip(line)
+		switch m := progBarLine.FindStringSubmatch(line); {
+		case m != nil:
+			var pct int
+			fmt.Sscan(m[1], &pct)
+			pcts = append(pcts, pct)
+			if progLogLine.MatchString(line) || strings.Contains(line, "WRN") {
+				t.Errorf("bar line holds a log line: %q", line)
+			}
+		case progLogLine.MatchString(line):
+			if progBarLine.MatchString(line) || strings.Contains(line, "rows |") {
+				t.Errorf("log line holds the bar: %q", line)
+			}
+			logs = append(logs, line)
+		default:
+			t.Errorf("line is neither a whole bar nor a whole log line: %q", line)
+		}
+	}
+	if len(logs) != 6 || !strings.Contains(logs[5], "after the bar") {
+		t.Errorf("want the 5 log lines, then the one after the bar, got %d:\n%s", len(logs), strings.Join(logs, "\n"))
+	}
+	if len(pcts) < 5 {
+		t.Fatalf("the bar was drawn %d times, want at least 5 (one a tick):\n%s", len(pcts), buf)
+	}
+	distinct := map[int]bool{}
+	for i, pct := range pcts {
+		distinct[pct] = true
+		if i > 0 && pct < pcts[i-1] {
+			t.Errorf("the bar went back: %v", pcts)
+		}
+	}
+	if len(distinct) < 4 {
+		t.Errorf("the bar did not move: %v", pcts)
+	}
+	if last := pcts[len(pcts)-1]; last != 100 {
+		t.Errorf("the bar ended at %d%%, want 100%%:\n%s", last, buf)
+	}
+	out := buf.String()
+	if !strings.Contains(out, "2000/2000 rows") || !strings.Contains(out, "done in 5.5s | canceled 1985 | not final 6") {
+		t.Errorf("the last bar does not show the final counts:\n%s", out)
+	}
+	if strings.Index(out, "after the bar") < strings.LastIndex(out, "% [") {
+		t.Errorf("a log line written after stop came before the last bar:\n%s", out)
+	}
+	// While the bar is up, a log line reaches stderr only inside a redraw:
+	// written together with the bar (on a terminal, after the cursor moved
+	// up over the old bar), never on its own.
+	for _, w := range buf.Writes() {
+		if strings.Contains(w, "a retry, say") && !strings.Contains(w, " rows | ") {
+			t.Errorf("a log line was written on its own while the bar was up: %q", w)
+		}
+		if strings.Contains(w, "after the bar") && strings.Contains(w, " rows | ") {
+			t.Errorf("a log line written after stop went through the bar: %q", w)
+		}
+	}
+}
+
+// TestProgressBarUnfinished: a run that stops short (a report write
+// failed) leaves the bar where it got, not at 100%.
+func TestProgressBarUnfinished(t *testing.T) {
+	t.Parallel()
+	j, buf, _ := progJob(t, 100, "auto", "info", true, "console")
+	src := &progSource{steps: []report.Summary{progSum(0, 0, 0, 0, 0), progSum(0, 40, 40, 0, 40)}}
+	ticks := make(chan time.Time)
+	p := j.runProgress(src, progressBar, ticks)
+	ticks <- progT0.Add(time.Second)
+	p.stop()
+	if strings.Contains(buf.String(), "100%") || !strings.Contains(buf.String(), "40/100 rows") {
+		t.Errorf("want the bar left at 40%%:\n%s", buf)
+	}
+}
+
+func TestProgressOff(t *testing.T) {
+	t.Parallel()
+	j, buf, _ := progJob(t, 100, "off", "debug", true, "console")
+	src := &progSource{steps: []report.Summary{progSum(0, 0, 0, 0, 0)}}
+	p := j.runProgress(src, j.progressMode(), nil)
+	p.stop()
+	if buf.String() != "" {
+		t.Errorf("--progress off wrote %q", buf)
+	}
+}
+
+// TestProgressLogOutputPassesThrough: without a bar the log output is
+// stderr itself.
+func TestProgressLogOutputPassesThrough(t *testing.T) {
+	t.Parallel()
+	var base progBuffer
+	e := (&env{stderr: &base}).withLogOutput()
+	if e.withLogOutput() != e {
+		t.Error("withLogOutput wrapped twice")
+	}
+	log := zerolog.New(e.stderr)
+	log.Info().Msg("hello")
+	if !strings.Contains(base.String(), `"message":"hello"`) {
+		t.Errorf("stderr got %q", base.String())
+	}
+}

@@ -1,0 +1,675 @@
+package main
+
+// What a person at a terminal meets: the confirmation question (through a
+// fake terminal, and through a real pseudo-terminal), the live progress
+// bar under a real pseudo-terminal, --help and --version.
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+
+	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
+)
+
+// ttyStartFake serves a fake API with key "k" and n queued-or-not calls;
+// it returns the server, its base URL and the call IDs.
+func ttyStartFake(t *testing.T, opts fake.Options, n int) (*fake.Server, string, []string) {
+	t.Helper()
+	opts.APIKey = "k"
+	srv := fake.New(opts)
+	ids := srv.Seed(n)
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	return srv, ts.URL + "/api", ids
+}
+
+// ttyEnv is an env for run with the key and base URL set, stdin as given,
+// and stdout and stderr captured. stderr is not a terminal and openTTY is
+// nil unless the test sets them.
+func ttyEnv(base, stdin string) (*env, *progBuffer, *progBuffer) {
+	var stdout, stderr progBuffer
+	vars := map[string]string{"SUBVERSE_API_KEY": "k", "SUBVERSE_BASE_URL": base}
+	return &env{
+		stdin: strings.NewReader(stdin), stdout: &stdout, stderr: &stderr,
+		getenv:  func(k string) string { return vars[k] },
+		signals: make(chan os.Signal, 2),
+		now:     time.Now,
+	}, &stdout, &stderr
+}
+
+// ttyFake is a terminal for the confirmation: what the tool writes is
+// kept, what it reads comes from a pipe the test writes the answer into.
+type ttyFake struct {
+	in     *io.PipeReader
+	mu     sync.Mutex
+	out    bytes.Buffer
+	closed bool
+}
+
+func (f *ttyFake) Read(p []byte) (int, error) { return f.in.Read(p) }
+
+func (f *ttyFake) Write(p []byte) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.out.Write(p)
+}
+
+func (f *ttyFake) Close() error {
+	f.mu.Lock()
+	f.closed = true
+	f.mu.Unlock()
+	return f.in.Close()
+}
+
+func (f *ttyFake) written() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.out.String()
+}
+
+// ttyAnswering returns an openTTY whose terminal gets answer typed into it
+// (nil: nothing is ever typed; "": the terminal reaches EOF), and the
+// terminal, set once opened.
+func ttyAnswering(t *testing.T, answer *string) (func() (io.ReadWriteCloser, error), **ttyFake) {
+	t.Helper()
+	var opened *ttyFake
+	open := func() (io.ReadWriteCloser, error) {
+		if opened != nil {
+			t.Error("the terminal was opened twice")
+		}
+		r, w := io.Pipe()
+		opened = &ttyFake{in: r}
+		t.Cleanup(func() { w.Close() })
+		if answer != nil {
+			go func() {
+				io.WriteString(w, *answer)
+				if *answer == "" {
+					w.Close()
+				}
+			}()
+		}
+		return opened, nil
+	}
+	return open, &opened
+}
+
+func ttyExists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
+}
+
+func TestTTYConfirm(t *testing.T) {
+	t.Parallel()
+	str := func(s string) *string { return &s }
+	for _, tc := range []struct {
+		name   string
+		answer *string
+		run    bool
+	}{
+		{"y", str("y\n"), true},
+		{"yes", str("yes\n"), true},
+		{"Y with spaces", str("  Y \n"), true},
+		{"n", str("n\n"), false},
+		{"empty line", str("\n"), false},
+		{"EOF", str(""), false},
+		{"anything else", str("sure\n"), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv, base, ids := ttyStartFake(t, fake.Options{}, 3)
+			// The CSV comes on stdin; the answer from the terminal.
+			e, stdout, stderr := ttyEnv(base, "call_id\n"+ids[0]+"\n"+ids[1]+"\n"+ids[0]+"\n"+ids[2]+"\n")
+			e.stderrTTY = true
+			var tty **ttyFake
+			e.openTTY, tty = ttyAnswering(t, tc.answer)
+			prefix := filepath.Join(t.TempDir(), "r")
+			code := run([]string{"--report", prefix, "--log-format", "json", "-"}, e)
+
+			if *tty == nil {
+				t.Fatalf("the question was not asked; stderr:\n%s", stderr)
+			}
+			asked := (*tty).written()
+			host := strings.TrimPrefix(strings.TrimSuffix(base, "/api"), "http://")
+			wantQ := "standard input: 4 rows; 3 to send, 1 duplicate.\nCancel 3 calls at " + host + "? [y/N] "
+			if asked != wantQ {
+				t.Errorf("terminal got %q, want %q", asked, wantQ)
+			}
+			if !(*tty).closed {
+				t.Error("the terminal was not closed")
+			}
+			sent := srv.Stats().Requests
+			if tc.run {
+				if code != exitOK || sent != 3 || !ttyExists(prefix+".csv") || !ttyExists(prefix+".json") {
+					t.Errorf("answer %q: exit %d, %d requests, want 0 and 3 and a report; stderr:\n%s", *tc.answer, code, sent, stderr)
+				}
+				return
+			}
+			if code != exitUsage || sent != 0 {
+				t.Errorf("answer %q: exit %d, %d requests; want exit 2 and nothing sent", *tc.answer, code, sent)
+			}
+			if ttyExists(prefix+".csv") || ttyExists(prefix+".json") {
+				t.Errorf("answer %q: a report file was created", *tc.answer)
+			}
+			if !strings.Contains(stderr.String(), "not confirmed: nothing was sent") {
+				t.Errorf("stderr does not say why:\n%s", stderr)
+			}
+			if stdout.String() != "" {
+				t.Errorf("stdout: %q", stdout)
+			}
+		})
+	}
+}
+
+// TestTTYConfirmNotAsked: --yes, --dry-run and a stderr that is not a
+// terminal (cron, CI) never open the terminal.
+func TestTTYConfirmNotAsked(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		tty   bool
+		sends int64
+	}{
+		{"--yes", []string{"--yes"}, true, 2},
+		{"-yes", []string{"-yes"}, true, 2},
+		{"--dry-run", []string{"--dry-run"}, true, 0},
+		{"no terminal", nil, false, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv, base, ids := ttyStartFake(t, fake.Options{}, 2)
+			e, _, stderr := ttyEnv(base, "id\n"+ids[0]+"\n"+ids[1]+"\n")
+			e.stderrTTY = tc.tty
+			e.openTTY = func() (io.ReadWriteCloser, error) {
+				t.Error("the terminal was opened")
+				return nil, errors.New("no")
+			}
+			args := append(tc.args, "--report", filepath.Join(t.TempDir(), "r"), "--log-format", "json", "--progress", "off", "-")
+			if code := run(args, e); code != exitOK {
+				t.Errorf("exit %d; stderr:\n%s", code, stderr)
+			}
+			if got := srv.Stats().Requests; got != tc.sends {
+				t.Errorf("%d requests, want %d", got, tc.sends)
+			}
+		})
+	}
+}
+
+// TestTTYConfirmRefused: a terminal that cannot be opened, and a signal
+// while the question waits, are a no: exit 2, nothing sent, no report.
+func TestTTYConfirmRefused(t *testing.T) {
+	t.Parallel()
+	t.Run("terminal cannot be opened", func(t *testing.T) {
+		t.Parallel()
+		srv, base, ids := ttyStartFake(t, fake.Options{}, 1)
+		e, _, stderr := ttyEnv(base, "id\n"+ids[0]+"\n")
+		e.stderrTTY = true
+		e.openTTY = func() (io.ReadWriteCloser, error) { return nil, errors.New("open /dev/tty: no such device") }
+		prefix := filepath.Join(t.TempDir(), "r")
+		code := run([]string{"--report", prefix, "--log-format", "json", "-"}, e)
+		if code != exitUsage || srv.Stats().Requests != 0 || ttyExists(prefix+".csv") {
+			t.Errorf("exit %d, %d requests, report %v; want 2, 0, none", code, srv.Stats().Requests, ttyExists(prefix+".csv"))
+		}
+		if !strings.Contains(stderr.String(), "--yes") {
+			t.Errorf("stderr should point at --yes:\n%s", stderr)
+		}
+	})
+	t.Run("signal at the question", func(t *testing.T) {
+		t.Parallel()
+		srv, base, ids := ttyStartFake(t, fake.Options{}, 1)
+		e, _, stderr := ttyEnv(base, "id\n"+ids[0]+"\n")
+		e.stderrTTY = true
+		var tty **ttyFake
+		e.openTTY, tty = ttyAnswering(t, nil) // nobody answers
+		sigs := make(chan os.Signal, 1)
+		sigs <- syscall.SIGINT
+		e.signals = sigs
+		prefix := filepath.Join(t.TempDir(), "r")
+		code := run([]string{"--report", prefix, "--log-format", "json", "-"}, e)
+		if code != exitUsage || srv.Stats().Requests != 0 || ttyExists(prefix+".csv") {
+			t.Errorf("exit %d, %d requests, report %v; want 2, 0, none", code, srv.Stats().Requests, ttyExists(prefix+".csv"))
+		}
+		if *tty == nil || !(*tty).closed {
+			t.Error("the terminal was not opened and closed")
+		}
+		if !strings.Contains(stderr.String(), "interrupted at the confirmation") {
+			t.Errorf("stderr:\n%s", stderr)
+		}
+	})
+}
+
+// ttyBuild builds bulkcancel into a directory of t's, removed with it.
+func ttyBuild(t *testing.T) string {
+	t.Helper()
+	if runtime.GOOS == "windows" {
+		t.Skip("no pseudo-terminals on Windows")
+	}
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skipf("no go command to build bulkcancel with: %v", err)
+	}
+	bin := filepath.Join(t.TempDir(), "bulkcancel")
+	if out, err := exec.Command(goTool, "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// ttyOutput collects what a pseudo-terminal shows.
+type ttyOutput struct {
+	mu      sync.Mutex
+	b       bytes.Buffer
+	changed chan struct{}
+	done    chan struct{}
+}
+
+func ttyCollect(r io.Reader) *ttyOutput {
+	o := &ttyOutput{changed: make(chan struct{}, 1), done: make(chan struct{})}
+	go func() {
+		defer close(o.done)
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := r.Read(buf)
+			o.mu.Lock()
+			o.b.Write(buf[:n])
+			o.mu.Unlock()
+			select {
+			case o.changed <- struct{}{}:
+			default:
+			}
+			if err != nil { // EIO once the process and its terminal are gone
+				return
+			}
+		}
+	}()
+	return o
+}
+
+func (o *ttyOutput) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.b.String()
+}
+
+// waitFor waits until the output holds s, the output ends, or ctx ends.
+func (o *ttyOutput) waitFor(ctx context.Context, s string) bool {
+	for {
+		if strings.Contains(o.String(), s) {
+			return true
+		}
+		select {
+		case <-o.changed:
+		case <-o.done:
+			return strings.Contains(o.String(), s)
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
+
+// ttyStart runs bin (from ttyBuild) with args under a new pseudo-terminal:
+// its stdout, stderr and controlling terminal, and its stdin unless
+// stdinFile is given, in which case stdin is that file, as in
+// "bulkcancel - < calls.csv" typed at a terminal. It skips the test when
+// there is no pty to be had.
+func ttyStart(t *testing.T, ctx context.Context, bin, base, stdinFile string, args ...string) (*exec.Cmd, *os.File, *ttyOutput) {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	if stdinFile != "" {
+		// The shell starts on the terminal, so it stays the controlling
+		// terminal, and only then is stdin redirected.
+		cmd = exec.CommandContext(ctx, "/bin/sh", append([]string{"-c", `exec "$0" "$@" < "$TTY_TEST_STDIN"`, bin}, args...)...)
+	}
+	cmd.Env = []string{"SUBVERSE_API_KEY=k", "SUBVERSE_BASE_URL=" + base, "TERM=xterm-256color",
+		"HOME=" + t.TempDir(), "TTY_TEST_STDIN=" + stdinFile}
+	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 150})
+	if err != nil {
+		t.Skipf("no pseudo-terminal available (%v): the terminal tests need one", err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return cmd, f, ttyCollect(f)
+}
+
+var (
+	ttyANSI      = regexp.MustCompile(`\x1b\[[0-9;?]*[A-Za-z]`)
+	ttyLogMarker = regexp.MustCompile(`\b(DBG|INF|WRN|ERR)\b`)
+	ttyLogLine   = regexp.MustCompile(`^\d\d:\d\d:\d\d (DBG|INF|WRN|ERR) \S`)
+	ttyBarLine   = regexp.MustCompile(`^ *(\d+)% \[[=>-]*\] (\d+)/(\d+) rows \| .* \| canceled \d+ \| not final \d+$`)
+	ttyCSI       = regexp.MustCompile(`^\x1b\[([0-9;?]*)([A-Za-z])`)
+)
+
+// ttyScreen replays terminal output the way a terminal shows it, as far
+// as this tool's output needs: text overwrites, CR, LF, cursor up (CSI A),
+// erase to the end of the screen (CSI J) or line (CSI K); colours and
+// other sequences are dropped. Lines do not wrap. It returns every line
+// left in the scrollback and on the screen.
+func ttyScreen(raw string) []string {
+	lines := [][]rune{nil}
+	row, col := 0, 0
+	for i := 0; i < len(raw); {
+		if m := ttyCSI.FindStringSubmatch(raw[i:]); m != nil {
+			i += len(m[0])
+			n := 1
+			fmt.Sscan(m[1], &n)
+			switch m[2] {
+			case "A":
+				row = max(row-n, 0)
+			case "J":
+				if col < len(lines[row]) {
+					lines[row] = lines[row][:col]
+				}
+				lines = lines[:row+1]
+			case "K":
+				if col < len(lines[row]) {
+					lines[row] = lines[row][:col]
+				}
+			}
+			continue
+		}
+		r, size := rune(raw[i]), 1
+		if r >= 0x80 {
+			r, size = []rune(raw[i : i+min(4, len(raw)-i)])[0], len(string([]rune(raw[i : i+min(4, len(raw)-i)])[0]))
+		}
+		i += size
+		switch r {
+		case '\r':
+			col = 0
+		case '\n':
+			row++
+			if row == len(lines) {
+				lines = append(lines, nil)
+			}
+		case '\x1b':
+		default:
+			for len(lines[row]) < col {
+				lines[row] = append(lines[row], ' ')
+			}
+			if col < len(lines[row]) {
+				lines[row][col] = r
+			} else {
+				lines[row] = append(lines[row], r)
+			}
+			col++
+		}
+	}
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		out[i] = string(l)
+	}
+	return out
+}
+
+// TestTTYProgressBar runs bulkcancel under a real pseudo-terminal against
+// a fake that fails some first attempts (so warnings are logged while the
+// bar is drawn): the bar appears, moves and ends at 100%; replayed as a
+// terminal shows it, every log line is whole and none was erased by a
+// redraw, one bar is left (the last), and the summary follows it.
+func TestTTYProgressBar(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("-short: the bar test runs for about 5 s")
+	}
+	bin := ttyBuild(t)
+	srv, base, ids := ttyStartFake(t, fake.Options{Faults: fake.Faults{Seed: 7, P500: 0.03, FirstN: 1}}, 2000)
+	dir := t.TempDir()
+	input := filepath.Join(dir, "calls.csv")
+	if err := os.WriteFile(input, []byte("call_id\n"+strings.Join(ids, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	prefix := filepath.Join(dir, "r")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd, _, out := ttyStart(t, ctx, bin, base, "",
+		"--rate", "400", "--yes", "--max-backoff", "20ms", "--report", prefix, input)
+	err := cmd.Wait()
+	<-out.done
+	raw := out.String()
+	if err != nil {
+		t.Fatalf("bulkcancel: %v\n%s", err, raw)
+	}
+	if got := srv.Stats().Requests; got < 2000 {
+		t.Fatalf("%d requests, want at least 2000", got)
+	}
+
+	// What was written: the bar frames in order, and the log lines.
+	var pcts []int
+	var firstBar = -1
+	var warnDuringBar int
+	written := map[string]bool{}
+	for i, line := range strings.Split(raw, "\n") {
+		line = ttyANSI.ReplaceAllString(strings.TrimSuffix(line, "\r"), "")
+		if m := ttyBarLine.FindStringSubmatch(line); m != nil {
+			var pct int
+			fmt.Sscan(m[1], &pct)
+			pcts = append(pcts, pct)
+			if firstBar < 0 {
+				firstBar = i
+			}
+		} else if ttyLogLine.MatchString(line) {
+			written[line] = true
+			if firstBar >= 0 && strings.Contains(line, " WRN ") {
+				warnDuringBar++
+			}
+		}
+	}
+	// What the terminal shows at the end.
+	screen := ttyScreen(raw)
+	shown := map[string]bool{}
+	lastBar, summaryAt, bars := -1, -1, 0
+	for i, line := range screen {
+		switch {
+		case ttyBarLine.MatchString(line):
+			bars++
+			lastBar = i
+		case ttyLogLine.MatchString(line):
+			shown[line] = true
+			if strings.Contains(line, " rows | ") {
+				t.Errorf("screen line %d: the bar ran into a log line: %q", i+1, line)
+			}
+		case ttyLogMarker.MatchString(line) || strings.Contains(line, " rows | "):
+			t.Errorf("screen line %d is garbled (a log line or bar that does not start the line): %q", i+1, line)
+		case strings.HasPrefix(line, "2000 rows in "):
+			summaryAt = i
+		}
+	}
+	for line := range written {
+		if !shown[line] {
+			t.Errorf("a log line was erased by a redraw of the bar: %q", line)
+		}
+	}
+	if bars != 1 {
+		t.Errorf("%d bars left on the screen, want 1 (the last)", bars)
+	}
+	if t.Failed() {
+		t.Logf("screen:\n%s", strings.Join(screen, "\n"))
+	}
+	if len(pcts) < 3 {
+		t.Fatalf("the bar was drawn %d times; want it to move:\n%s", len(pcts), raw)
+	}
+	distinct := map[int]bool{}
+	for i, p := range pcts {
+		distinct[p] = true
+		if i > 0 && p < pcts[i-1] {
+			t.Errorf("the bar went back from %d%% to %d%%", pcts[i-1], p)
+		}
+	}
+	if len(distinct) < 3 {
+		t.Errorf("the bar showed only %v", pcts)
+	}
+	if last := pcts[len(pcts)-1]; last != 100 || lastBar < 0 || !strings.Contains(screen[lastBar], "2000/2000 rows") {
+		t.Errorf("the bar ended at %d%%", last)
+	}
+	if warnDuringBar == 0 {
+		t.Errorf("no warning was logged while the bar was drawn; the test did not check interleaving")
+	}
+	if summaryAt < lastBar {
+		t.Errorf("the summary (line %d) does not follow the finished bar (line %d)", summaryAt+1, lastBar+1)
+	}
+	if !strings.Contains(raw, "Report: "+prefix+".csv and "+prefix+".json") {
+		t.Errorf("no report paths in the summary")
+	}
+}
+
+// TestTTYConfirmOnTerminal answers the question on a real terminal while
+// the CSV comes on stdin: "y" runs; Enter, and Ctrl-C at the question, end
+// with exit 2, nothing sent and no report.
+func TestTTYConfirmOnTerminal(t *testing.T) {
+	t.Parallel()
+	bin := ttyBuild(t)
+	for _, tc := range []struct {
+		name, keys string
+		code       int
+	}{
+		{"y", "y\n", exitOK},
+		{"Enter", "\n", exitUsage},
+		{"Ctrl-C", "\x03", exitUsage},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv, base, ids := ttyStartFake(t, fake.Options{}, 3)
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			dir := t.TempDir()
+			input := filepath.Join(dir, "calls.csv")
+			if err := os.WriteFile(input, []byte("id\n"+strings.Join(ids, "\n")+"\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			prefix := filepath.Join(dir, "r")
+			cmd, term, out := ttyStart(t, ctx, bin, base, input, "--report", prefix, "-")
+			if !out.waitFor(ctx, "Cancel 3 calls at ") || !out.waitFor(ctx, "? [y/N] ") {
+				cmd.Process.Kill()
+				cmd.Wait()
+				t.Fatalf("no question on the terminal:\n%s", out)
+			}
+			if srv.Stats().Requests != 0 {
+				t.Fatal("requests were sent before the answer")
+			}
+			if _, err := io.WriteString(term, tc.keys); err != nil {
+				t.Fatal(err)
+			}
+			err := cmd.Wait()
+			<-out.done
+			code := 0
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				code = ee.ExitCode()
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d:\n%s", code, tc.code, out)
+			}
+			want, report := int64(0), false
+			if tc.code == exitOK {
+				want, report = 3, true
+			}
+			if got := srv.Stats().Requests; got != want {
+				t.Errorf("%d requests, want %d:\n%s", got, want, out)
+			}
+			if ttyExists(prefix+".csv") != report || ttyExists(prefix+".json") != report {
+				t.Errorf("report files exist: %v, want %v", ttyExists(prefix+".csv"), report)
+			}
+		})
+	}
+}
+
+// ttySpecFlags is SPEC.md's flag table: every flag with its default as
+// --help should show it ("" for none; bool flags default to false and show
+// none).
+var ttySpecFlags = []struct{ name, def string }{
+	{"base-url", "https://api.subverseai.com/api"},
+	{"api-key-file", ""},
+	{"column", "auto"},
+	{"no-header", ""},
+	{"concurrency", "8"},
+	{"rate", "10"},
+	{"burst", "1"},
+	{"max-attempts", "5"},
+	{"timeout", "30s"},
+	{"max-backoff", "1m0s"},
+	{"report", "bulkcancel-<UTC yyyymmddThhmmssZ>"},
+	{"resume", ""},
+	{"dry-run", ""},
+	{"yes", ""},
+	{"max-failure-rate", "0.5"},
+	{"min-sample", "100"},
+	{"shard", ""},
+	{"log-format", "auto"},
+	{"log-level", "info"},
+	{"progress", "auto"},
+	{"version", ""},
+	{"help", ""},
+}
+
+func TestTTYHelp(t *testing.T) {
+	t.Parallel()
+	for _, arg := range []string{"--help", "-help", "-h"} {
+		e, stdout, stderr := ttyEnv("", "")
+		e.getenv = func(string) string { return "" }
+		if code := run([]string{arg}, e); code != exitOK {
+			t.Errorf("%s: exit %d", arg, code)
+		}
+		if stderr.String() != "" {
+			t.Errorf("%s: stderr %q", arg, stderr)
+		}
+		help := stdout.String()
+		lines := strings.Split(help, "\n")
+		for _, f := range ttySpecFlags {
+			var found []string
+			for _, l := range lines {
+				if strings.HasPrefix(strings.TrimSpace(l), "--"+f.name+" ") || strings.TrimSpace(l) == "--"+f.name {
+					found = append(found, l)
+				}
+			}
+			if len(found) != 1 {
+				t.Errorf("%s: --%s is listed %d times", arg, f.name, len(found))
+				continue
+			}
+			l := found[0]
+			if f.def != "" && !strings.Contains(l, "(default "+f.def+")") {
+				t.Errorf("%s: --%s does not show its default %q: %q", arg, f.name, f.def, l)
+			}
+			if strings.Count(l, "default") > 1 {
+				t.Errorf("%s: --%s shows two defaults: %q", arg, f.name, l)
+			}
+		}
+		for _, want := range []string{"Input:", "API:", "Pace and retries:", "Safety:", "Output:", "Examples:",
+			"Abort a campaign", "From cron", "--resume"} {
+			if !strings.Contains(help, want) {
+				t.Errorf("%s: help lacks %q", arg, want)
+			}
+		}
+		examples := help[strings.Index(help, "Examples:"):]
+		if n := strings.Count(examples, "\n  # "); n != 3 {
+			t.Errorf("%s: %d examples, want 3", arg, n)
+		}
+	}
+}
+
+func TestTTYVersion(t *testing.T) {
+	t.Parallel()
+	e, stdout, _ := ttyEnv("", "")
+	if code := run([]string{"--version"}, e); code != exitOK {
+		t.Errorf("exit %d", code)
+	}
+	want := fmt.Sprintf("bulkcancel %s (commit %s, %s)\n", version, commit, runtime.Version())
+	if got := stdout.String(); got != want {
+		t.Errorf("--version: %q, want %q", got, want)
+	}
+}

@@ -19,6 +19,7 @@ func (j *job) confirm() bool {
 	if j.o.yes || j.o.dryRun || c.Send == 0 || !j.e.stderrTTY || j.e.openTTY == nil {
 		return true
 	}
+	j.asked = true
 	tty, err := j.e.openTTY()
 	if err != nil {
 		j.log.Warn().Err(err).Msg("cannot open the terminal to ask for confirmation; pass --yes to run without asking")

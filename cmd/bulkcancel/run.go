@@ -70,6 +70,7 @@ type job struct {
 	runID   string
 	started time.Time
 
+	asked          bool // the confirmation question was asked
 	key, keySource string
 	client         *batch.Client
 	in             *batch.Input
@@ -87,6 +88,9 @@ func (j *job) run() (int, error) {
 	j.plan = batch.NewPlan(j.in, batch.PlanOptions{Shard: j.shard(), Prior: j.prior()})
 	if !j.confirm() {
 		return exitUsage, errors.New("not confirmed: nothing was sent")
+	}
+	if j.asked {
+		j.started = j.e.now() // the run's time and rate do not count the wait for an answer
 	}
 
 	stopCtx, stop := context.WithCancelCause(context.Background())

@@ -19,13 +19,28 @@ type Verdict struct {
 	Detail       string // why the outcome is what it is, when the envelope alone does not say
 }
 
-// envelope is the API's answer shape. responseCode is decoded leniently
-// (a number or a numeric string) because the API's pages disagree on it.
+// envelope is the API's answer shape. Its fields are decoded leniently
+// (responseCode a number or a numeric string; message and errorCode any
+// JSON value) so an oddly typed side field never hides the code.
 type envelope struct {
 	ResponseCode json.RawMessage `json:"responseCode"`
-	Message      *string         `json:"message"`
-	ErrorCode    string          `json:"errorCode"`
+	Message      json.RawMessage `json:"message"`
+	ErrorCode    json.RawMessage `json:"errorCode"`
 	Data         json.RawMessage `json:"data"`
+}
+
+// text returns a JSON value as text: a string as it is, anything else
+// (a number, an object) as its JSON; "" for null or absent.
+func text(raw json.RawMessage) string {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return ""
+	}
+	var s string
+	if raw[0] == '"' && json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	return string(raw)
 }
 
 // Classify turns an HTTP status and response body into a Verdict. It is
@@ -41,15 +56,13 @@ func Classify(status int, body []byte) Verdict {
 	v := Verdict{RemovedJobs: -1}
 	code, hasCode := env.code()
 	v.ResponseCode = code
-	if env.Message != nil {
-		v.Message = *env.Message
-	}
+	v.Message = text(env.Message)
 	if !hasCode {
 		code = status // the message still decides below; the status stands in for the code
 	}
 	words := normalize(v.Message)
 	switch {
-	case rejectsKey(words, env.ErrorCode):
+	case rejectsKey(words, text(env.ErrorCode)):
 		v.Outcome = Unauthorized
 	case code == 401 || code == 403:
 		v.Outcome = Unauthorized
@@ -117,7 +130,7 @@ func parseEnvelope(body []byte) (envelope, bool) {
 		return env, false
 	}
 	_, hasCode := env.code()
-	if !hasCode && env.Message == nil {
+	if !hasCode && text(env.Message) == "" {
 		return env, false
 	}
 	return env, true

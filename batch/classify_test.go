@@ -110,6 +110,8 @@ func TestClassifyInline(t *testing.T) {
 		{"null responseCode and no message is not an envelope", 503, `{"responseCode":null}`, ServerError},
 		{"whitespace around an envelope", 400, " \n{\"responseCode\":400,\"message\":\"User call not found.\"}\n ", NotFound},
 		{"numeric string code", 200, `{"responseCode":"429","message":"x"}`, RateLimited},
+		{"odd message type does not hide a 401", 200, `{"responseCode":401,"message":{"text":"x"},"errorCode":401}`, Unauthorized},
+		{"numeric message with a 5xx code", 200, `{"responseCode":503,"message":503}`, ServerError},
 		{"fractional code is not a code", 200, `{"responseCode":200.5,"message":"Call canceled successfully!"}`, Canceled},
 	}
 	for _, tc := range cases {

@@ -1,6 +1,7 @@
 package batch
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -135,10 +136,12 @@ func (c *Client) Cancel(ctx context.Context, id string) (a Attempt) {
 			Detail: fmt.Sprintf("HTTP %d body larger than %d bytes", resp.StatusCode, MaxBody)}
 		return a
 	}
-	a.Verdict = Classify(resp.StatusCode, body)
+	// The key goes before any text is cut short for a message, so no part
+	// of it can survive at a cut.
+	a.Verdict = Classify(resp.StatusCode, c.redactBytes(body))
 	if resp.StatusCode >= 300 && resp.StatusCode <= 399 && a.Outcome == UnexpectedResponse {
 		if loc := resp.Header.Get("Location"); loc != "" {
-			a.Detail = fmt.Sprintf("redirect (HTTP %d) to %s not followed", resp.StatusCode, Snippet([]byte(redactLocation(loc)), 200))
+			a.Detail = fmt.Sprintf("redirect (HTTP %d) to %s not followed", resp.StatusCode, Snippet([]byte(c.redact(redactLocation(loc))), 200))
 		}
 	}
 	return a
@@ -151,6 +154,13 @@ func (c *Client) redact(s string) string {
 		return s
 	}
 	return strings.ReplaceAll(s, c.key, "[redacted]")
+}
+
+func (c *Client) redactBytes(b []byte) []byte {
+	if c.key == "" || !bytes.Contains(b, []byte(c.key)) {
+		return b
+	}
+	return bytes.ReplaceAll(b, []byte(c.key), []byte("[redacted]"))
 }
 
 // parseRetryAfter reads a Retry-After value: delay-seconds or an HTTP date.

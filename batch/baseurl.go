@@ -17,9 +17,8 @@ func ParseBaseURL(s string) (*url.URL, error) {
 	}
 	u, err := url.Parse(s)
 	if err != nil {
-		// url.Parse quotes the input; a base URL carries no secret by
-		// construction since userinfo is refused, but keep the message short.
-		return nil, fmt.Errorf("%w: %q does not parse as a URL", ErrBaseURL, s)
+		// Not quoted: a URL that does not parse may still hold a password.
+		return nil, fmt.Errorf("%w: it does not parse as a URL (look for a stray character or a bad %%-escape); expected e.g. https://api.subverseai.com/api", ErrBaseURL)
 	}
 	switch {
 	case u.User != nil:
@@ -29,7 +28,7 @@ func ParseBaseURL(s string) (*url.URL, error) {
 	case u.Fragment != "" || strings.Contains(s, "#"):
 		return nil, fmt.Errorf("%w: %s has a fragment; give only scheme, host and path", ErrBaseURL, redactQuery(u))
 	case u.Host == "" || u.Hostname() == "":
-		return nil, fmt.Errorf("%w: %q has no host; expected e.g. https://api.subverseai.com/api", ErrBaseURL, s)
+		return nil, fmt.Errorf("%w: it has no host; expected e.g. https://api.subverseai.com/api", ErrBaseURL)
 	}
 	switch strings.ToLower(u.Scheme) {
 	case "https":

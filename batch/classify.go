@@ -48,7 +48,17 @@ func text(raw json.RawMessage) string {
 // (its responseCode and message win over the HTTP status, so HTTP 200 with
 // responseCode 400 and HTTP 400 with the same envelope classify alike); the
 // HTTP status decides only when the body is not an envelope.
-func Classify(status int, body []byte) Verdict {
+//
+// A redirect (3xx) is unexpected_response whatever its body says: it is
+// not the API's answer to the cancel.
+func Classify(status int, body []byte) Verdict { return classify(status, body, nil) }
+
+// classify is Classify with scrub, when not nil, applied to the decoded
+// message before any text is built from it (the client removes the key).
+func classify(status int, body []byte, scrub func(string) string) Verdict {
+	if status >= 300 && status <= 399 {
+		return classifyStatus(status, body)
+	}
 	env, ok := parseEnvelope(body)
 	if !ok {
 		return classifyStatus(status, body)
@@ -57,6 +67,9 @@ func Classify(status int, body []byte) Verdict {
 	code, hasCode := env.code()
 	v.ResponseCode = code
 	v.Message = text(env.Message)
+	if scrub != nil {
+		v.Message = scrub(v.Message)
+	}
 	if !hasCode {
 		code = status // the message still decides below; the status stands in for the code
 	}

@@ -106,6 +106,7 @@ func TestClassifyInline(t *testing.T) {
 		{"failure code with a success message", 200, `{"responseCode":400,"message":"Call canceled successfully!"}`, UnexpectedResponse},
 		{"not in queue inside HTTP 200 with code 200", 200, `{"responseCode":200,"message":"This call cannot be canceled as it is no longer in queue."}`, NotCancelable},
 		{"removedJobs without a known message", 200, `{"responseCode":200,"message":"OK","data":{"removedJobs":2}}`, Canceled},
+		{"redirect with a success envelope is still a redirect", 307, `{"responseCode":200,"message":"Call canceled successfully!"}`, UnexpectedResponse},
 		{"redirect with a body", 302, `<a href="https://elsewhere">moved</a>`, UnexpectedResponse},
 		{"null responseCode and no message is not an envelope", 503, `{"responseCode":null}`, ServerError},
 		{"whitespace around an envelope", 400, " \n{\"responseCode\":400,\"message\":\"User call not found.\"}\n ", NotFound},

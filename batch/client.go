@@ -138,7 +138,7 @@ func (c *Client) Cancel(ctx context.Context, id string) (a Attempt) {
 	}
 	// The key goes before any text is cut short for a message, so no part
 	// of it can survive at a cut.
-	a.Verdict = Classify(resp.StatusCode, c.redactBytes(body))
+	a.Verdict = classify(resp.StatusCode, c.redactBytes(body), c.redact)
 	if resp.StatusCode >= 300 && resp.StatusCode <= 399 && a.Outcome == UnexpectedResponse {
 		if loc := resp.Header.Get("Location"); loc != "" {
 			a.Detail = fmt.Sprintf("redirect (HTTP %d) to %s not followed", resp.StatusCode, Snippet([]byte(c.redact(redactLocation(loc))), 200))
@@ -150,10 +150,15 @@ func (c *Client) Cancel(ctx context.Context, id string) (a Attempt) {
 // redact removes the key from text that came back from the server or the
 // network, in case a server echoes it.
 func (c *Client) redact(s string) string {
-	if c.key == "" || !strings.Contains(s, c.key) {
+	if c.key == "" {
 		return s
 	}
-	return strings.ReplaceAll(s, c.key, "[redacted]")
+	for _, k := range []string{c.key, url.PathEscape(c.key), url.QueryEscape(c.key)} {
+		if strings.Contains(s, k) {
+			s = strings.ReplaceAll(s, k, "[redacted]")
+		}
+	}
+	return s
 }
 
 func (c *Client) redactBytes(b []byte) []byte {

@@ -23,9 +23,11 @@ const MaxBody = 1 << 20
 
 // Client sends one cancel attempt at a time. It is safe for concurrent use.
 type Client struct {
-	hc   *http.Client
-	base string // scheme://host/path of the API root, without a trailing slash
-	key  string
+	hc       *http.Client
+	base     string // scheme://host/path of the API root, without a trailing slash
+	key      string
+	header   http.Header // what every attempt sends; shared, never modified
+	verdicts verdictCache
 }
 
 // NewClient returns a client for the API rooted at base (already checked
@@ -37,7 +39,11 @@ func NewClient(hc *http.Client, base *url.URL, key string) *Client {
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	b := *base
 	b.RawQuery, b.Fragment, b.User = "", "", nil
-	return &Client{hc: &c, base: strings.TrimRight(b.String(), "/"), key: key}
+	return &Client{hc: &c, base: strings.TrimRight(b.String(), "/"), key: key, header: http.Header{
+		"X-Api-Key":  {key},
+		"Accept":     {"application/json"},
+		"User-Agent": {"bulkcancel"},
+	}}
 }
 
 // NewHTTPClient returns an *http.Client whose connection pool fits
@@ -109,9 +115,7 @@ func (c *Client) Cancel(ctx context.Context, id string) (a Attempt) {
 		a.Verdict = Verdict{Outcome: UnexpectedResponse, RemovedJobs: -1, Detail: "cannot build request: " + redactURL(err)}
 		return a
 	}
-	req.Header.Set("x-api-key", c.key)
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", "bulkcancel")
+	req.Header = c.header // read-only: net/http never modifies a request's Header
 	resp, err := c.hc.Do(req)
 	a.Written = written.Load()
 	if err != nil {
@@ -138,7 +142,7 @@ func (c *Client) Cancel(ctx context.Context, id string) (a Attempt) {
 	}
 	// The key goes before any text is cut short for a message, so no part
 	// of it can survive at a cut.
-	a.Verdict = classify(resp.StatusCode, c.redactBytes(body), c.redact)
+	a.Verdict = c.verdicts.classify(resp.StatusCode, c.redactBytes(body), c.redact)
 	if resp.StatusCode >= 300 && resp.StatusCode <= 399 && a.Outcome == UnexpectedResponse {
 		if loc := resp.Header.Get("Location"); loc != "" {
 			a.Detail = fmt.Sprintf("redirect (HTTP %d) to %s not followed", resp.StatusCode, Snippet([]byte(c.redact(redactLocation(loc))), 200))

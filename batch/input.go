@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 )
 
@@ -114,9 +115,6 @@ func ReadInput(r io.Reader, name string, opt InputOptions) (*Input, error) {
 	}
 
 	var ids strings.Builder
-	if opt.SizeHint > 0 && opt.SizeHint < math.MaxUint32 {
-		ids.Grow(int(opt.SizeHint))
-	}
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
@@ -124,6 +122,9 @@ func ReadInput(r io.Reader, name string, opt InputOptions) (*Input, error) {
 		}
 		if err != nil {
 			return nil, csvError(name, err)
+		}
+		if len(in.ends) == sizeSample && opt.SizeHint > 0 {
+			in.ends = presize(&ids, in.ends, cr.InputOffset(), opt.SizeHint)
 		}
 		id := ""
 		if col < len(rec) {
@@ -144,6 +145,29 @@ func ReadInput(r io.Reader, name string, opt InputOptions) (*Input, error) {
 	in.ids = ids.String()
 	in.SHA256 = hex.EncodeToString(h.Sum(nil))
 	return in, nil
+}
+
+// sizeSample is how many rows ReadInput reads before it sizes its
+// buffers for the whole file.
+const sizeSample = 4096
+
+// presize grows ids and ends for the rest of a file of size bytes, of
+// which the first read bytes gave the IDs and ends so far: by the share
+// of the file those rows were, plus 5%. The file size alone would reserve
+// room for every column, not only the IDs; an estimate that falls short
+// only means the buffers grow as they fill.
+func presize(ids *strings.Builder, ends []uint32, read, size int64) []uint32 {
+	if read <= 0 || size <= read {
+		return ends
+	}
+	scale := float64(size) / float64(read) * 1.05
+	if n := float64(ids.Len()) * scale; n < math.MaxUint32 {
+		ids.Grow(int(n) - ids.Len())
+	}
+	if n := float64(len(ends)) * scale; n < math.MaxUint32 {
+		ends = slices.Grow(ends, int(n)-len(ends))
+	}
+	return ends
 }
 
 func findColumn(header []string, want string) (int, error) {

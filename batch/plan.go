@@ -226,7 +226,7 @@ type idSet struct {
 
 func newIDSet(n int) *idSet {
 	size := 16
-	for size < 2*n {
+	for size*3 < n*4 { // at most 3/4 full: 4 bytes a slot, 5.3 to 10.7 bytes a row
 		size *= 2
 	}
 	return &idSet{seed: maphash.MakeSeed(), slots: make([]uint32, size), mask: uint64(size - 1)}

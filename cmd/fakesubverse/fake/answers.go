@@ -15,9 +15,12 @@ import (
 type answer struct {
 	code int
 	body []byte
+	clen []string // Content-Length, preformatted; nil to compute it
 }
 
-func envelope(code int, body string) answer { return answer{code: code, body: []byte(body)} }
+func envelope(code int, body string) answer {
+	return answer{code: code, body: []byte(body), clen: []string{strconv.Itoa(len(body))}}
+}
 
 // The envelopes the fake answers with. Bodies are the API's, byte for byte
 // where the API documents them.
@@ -53,7 +56,11 @@ var (
 func (s *Server) write(w http.ResponseWriter, a *answer, retryAfter time.Duration) {
 	h := w.Header()
 	h["Content-Type"] = ctJSON
-	h["Content-Length"] = []string{strconv.Itoa(len(a.body))}
+	if a.clen != nil {
+		h["Content-Length"] = a.clen // shared: net/http never modifies header values
+	} else {
+		h["Content-Length"] = []string{strconv.Itoa(len(a.body))}
+	}
 	if retryAfter > 0 {
 		h["Retry-After"] = []string{retryAfterSeconds(retryAfter)}
 	}

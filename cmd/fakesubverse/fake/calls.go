@@ -10,30 +10,10 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
-	"sync"
 )
 
 // ErrBadCalls is wrapped by the errors of ReadCalls and LoadCalls.
 var ErrBadCalls = errors.New("bad calls csv")
-
-// numShards is the number of lock shards the calls are spread over.
-const numShards = 64
-
-// shard holds the calls whose ID hashes to it.
-type shard struct {
-	mu    sync.Mutex
-	calls map[string]*callState
-}
-
-// callState is one ID's record. An ID that was requested but never existed
-// has an empty status.
-type callState struct {
-	status   Status
-	requests int
-	cancels  int
-}
-
-func (s *Server) shard(id string) *shard { return &s.shards[fnv64(id)%numShards] }
 
 // Seed adds n calls with generated IDs and returns the IDs in creation
 // order. IDs are 24 lowercase hex characters shaped like MongoDB ObjectIds,
@@ -61,12 +41,13 @@ func (s *Server) newCall(st Status) string {
 
 // addNewLocked adds a call under an ID not yet known; s.genMu is held.
 func (s *Server) addNewLocked(st Status) string {
+	code := s.statuses.code(st)
 	for {
 		id := s.gen.nextID()
-		sh := s.shard(id)
+		sh, h := s.shardOf(id)
 		sh.mu.Lock()
-		if _, taken := sh.calls[id]; !taken {
-			sh.calls[id] = &callState{status: st}
+		if sh.find(h, id) < 0 {
+			sh.insert(h, id, code)
 			sh.mu.Unlock()
 			return id
 		}
@@ -78,9 +59,15 @@ func (s *Server) addNewLocked(st Status) string {
 // request and cancel counts included. A call with an empty status does not
 // exist: canceling it answers "User call not found.".
 func (s *Server) Add(id string, st Status) {
-	sh := s.shard(id)
+	code := s.statuses.code(st)
+	sh, h := s.shardOf(id)
 	sh.mu.Lock()
-	sh.calls[id] = &callState{status: st}
+	if i := sh.find(h, id); i >= 0 {
+		r := &sh.recs[i]
+		r.status, r.requests, r.cancels = code, 0, 0
+	} else {
+		sh.insert(h, id, code)
+	}
 	sh.mu.Unlock()
 }
 
@@ -88,14 +75,14 @@ func (s *Server) Add(id string, st Status) {
 // request for it was received; an ID that was requested but never existed
 // has an empty Status.
 func (s *Server) Call(id string) (Call, bool) {
-	sh := s.shard(id)
+	sh, h := s.shardOf(id)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	c := sh.calls[id]
-	if c == nil || (c.status == "" && c.requests == 0) {
+	i := sh.find(h, id)
+	if i < 0 || (sh.recs[i].status == codeNone && sh.recs[i].requests == 0) {
 		return Call{}, false
 	}
-	return Call{ID: id, Status: c.status, Requests: c.requests, Cancels: c.cancels}, true
+	return s.callOf(id, &sh.recs[i]), true
 }
 
 // Calls returns a snapshot of every record Call would report, sorted by ID.
@@ -104,15 +91,20 @@ func (s *Server) Calls() []Call {
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
-		for id, c := range sh.calls {
-			if c.status != "" || c.requests > 0 {
-				out = append(out, Call{ID: id, Status: c.status, Requests: c.requests, Cancels: c.cancels})
+		for j := range sh.recs {
+			if r := &sh.recs[j]; r.status != codeNone || r.requests > 0 {
+				out = append(out, s.callOf(sh.id(r), r))
 			}
 		}
 		sh.mu.Unlock()
 	}
 	slices.SortFunc(out, func(a, b Call) int { return strings.Compare(a.ID, b.ID) })
 	return out
+}
+
+// callOf is the snapshot of record r of id.
+func (s *Server) callOf(id string, r *callRec) Call {
+	return Call{ID: id, Status: s.statuses.name(r.status), Requests: int(r.requests), Cancels: int(r.cancels)}
 }
 
 // knownStatuses lists the statuses ReadCalls accepts.

@@ -93,7 +93,8 @@ type Stats struct {
 // Server is the fake API. It is safe for concurrent use; all setters may be
 // called while it serves.
 type Server struct {
-	shards [numShards]shard
+	shards   [numShards]shard
+	statuses *statusTable
 
 	apiKey      atomic.Pointer[string]
 	envelope200 atomic.Bool
@@ -116,10 +117,7 @@ type Server struct {
 
 // New returns a Server with no calls; add them with Seed, Add or LoadCalls.
 func New(opts Options) *Server {
-	s := &Server{}
-	for i := range s.shards {
-		s.shards[i].calls = make(map[string]*callState)
-	}
+	s := &Server{statuses: newStatusTable()}
 	s.SetAPIKey(opts.APIKey)
 	s.envelope200.Store(opts.Envelope200)
 	s.SetFaults(opts.Faults)
@@ -253,7 +251,7 @@ func (s *Server) cancel(w http.ResponseWriter, r *http.Request, seg string) {
 		s.write(w, &ansBadEscape, 0)
 		return
 	}
-	n := s.countRequest(id)
+	n, rec := s.countRequest(id)
 	if h := s.hook.Load(); h != nil {
 		(*h)(r.Context(), id, n)
 	}
@@ -280,53 +278,52 @@ func (s *Server) cancel(w http.ResponseWriter, r *http.Request, seg string) {
 	case faultDropBefore:
 		drop(w)
 	case faultDropAfter:
-		s.apply(id)
+		s.apply(id, rec)
 		drop(w)
 	case faultMalformed:
 		writeMalformed(w)
 	case faultTruncated:
-		a := s.apply(id)
+		a := s.apply(id, rec)
 		code := a.code
 		if s.envelope200.Load() {
 			code = http.StatusOK
 		}
 		truncate(w, code, a.body)
 	default:
-		s.write(w, s.apply(id), 0)
+		s.write(w, s.apply(id, rec), 0)
 	}
 }
 
 // countRequest records a cancel request for id and returns its 1-based
-// number for that ID.
-func (s *Server) countRequest(id string) int {
-	sh := s.shard(id)
+// number for that ID and where id's record is, for apply.
+func (s *Server) countRequest(id string) (int, recRef) {
+	sh, h := s.shardOf(id)
 	sh.mu.Lock()
-	c := sh.calls[id]
-	if c == nil {
-		c = &callState{}
-		sh.calls[id] = c
+	defer sh.mu.Unlock()
+	i := sh.find(h, id)
+	if i < 0 {
+		i = sh.insert(h, id, codeNone)
 	}
-	c.requests++
-	n := c.requests
-	sh.mu.Unlock()
-	return n
+	sh.recs[i].requests++
+	return int(sh.recs[i].requests), recRef{sh: sh, i: i}
 }
 
-// apply performs the cancel for id and returns the answer the API gives.
-func (s *Server) apply(id string) *answer {
+// apply performs the cancel for id, whose record is at ref, and returns
+// the answer the API gives.
+func (s *Server) apply(id string, ref recRef) *answer {
 	if id == "" {
 		return &ansIDMissing
 	}
-	sh := s.shard(id)
+	sh := ref.sh
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	c := sh.calls[id]
+	r := &sh.recs[ref.i]
 	switch {
-	case c == nil || c.status == "":
+	case r.status == codeNone:
 		return &ansNotFound
-	case c.status == StatusQueued:
-		c.status = StatusCanceled
-		c.cancels++
+	case r.status == codeQueued:
+		r.status = codeCanceled
+		r.cancels++
 		s.cancels.Add(1)
 		return &ansCanceled
 	default:

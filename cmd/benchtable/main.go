@@ -1,0 +1,513 @@
+// Command benchtable runs the performance benchmark of bulkcancel and
+// prints one table: bulkcancel against wrk and a hand-written
+// "xargs -P 64 curl" loop on the same fake API, the rate accuracy, the
+// requests in flight, peak memory and wall time at 1 and 10 million rows,
+// and the time to the first request. `make bench` runs it.
+//
+// It builds bin/bulkcancel and bin/fakesubverse when they are missing or
+// older than the sources, writes its inputs, logs and reports under
+// bench-out/, starts a fresh fakesubverse on loopback for every
+// measurement, installs wrk and curl with apt-get when it runs as root and
+// they are missing, and stops every process it started when it ends, on
+// error and on Ctrl-C. It uses only the standard library.
+//
+// Usage:
+//
+//	go run ./cmd/benchtable [-quick] [-rounds N] [-only SECTIONS] [-ten-million send|dry-run|skip]
+//	                        [-out DIR] [-bin DIR] [-keep] [-no-install]
+//
+// SECTIONS is a comma-separated list of throughput, curl, latency, rate,
+// memory and big. The table goes to stdout, progress to stderr; the exit
+// status is 0 when every measurement ran (targets met or not), 1 when one
+// failed, 2 for a bad flag and 130 when interrupted.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// config is the sizes and switches of one benchmark run.
+type config struct {
+	quick      bool
+	rounds     int
+	rows       int           // throughput input
+	wrkFor     time.Duration // each wrk run
+	conns      int           // --concurrency, wrk -c and xargs -P
+	curlIDs    int           // the xargs curl sample
+	rate       float64       // --rate of the accuracy run
+	rateFor    time.Duration // its length: rate*rateFor IDs
+	latency    time.Duration // the fake's latency in the informative row; 0 skips it
+	latRows    int
+	memRows    int    // the 1M run, also timed to the first request
+	bigRows    int    // the 10M run
+	bigMode    string // send, dry-run or skip
+	keep       bool
+	noInstall  bool
+	binDir     string
+	out        string
+	only       map[string]bool // the sections to run; empty runs all
+	concurrent string          // the --concurrency value as text
+}
+
+func parseFlags(args []string, stderr io.Writer) (config, error) {
+	c := config{conns: 64, rate: 500}
+	fs := flag.NewFlagSet("benchtable", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.BoolVar(&c.quick, "quick", false, "small sizes (20k rows, 10s rate run, 100k/1M memory runs, 1 round): a check in about a minute, not the issue's figures")
+	fs.IntVar(&c.rounds, "rounds", 0, "throughput rounds (wrk and bulkcancel alternate; the median counts); 0 means 3, or 1 with -quick")
+	fs.StringVar(&c.bigMode, "ten-million", "send", "the 10,000,000-row run: send (real requests), dry-run, or skip")
+	fs.StringVar(&c.out, "out", "bench-out", "directory for inputs, logs and reports")
+	fs.StringVar(&c.binDir, "bin", "", "use bulkcancel and fakesubverse from this directory as they are (default: bin/, built when missing or stale)")
+	fs.BoolVar(&c.keep, "keep", false, "keep the reports bulkcancel writes (they are deleted after each measurement)")
+	fs.BoolVar(&c.noInstall, "no-install", false, "never run apt-get; skip what needs a missing tool")
+	only := fs.String("only", "", "run only these sections, comma-separated: "+strings.Join(sections, ", "))
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if *only != "" {
+		c.only = map[string]bool{}
+		for _, s := range strings.Split(*only, ",") {
+			s = strings.TrimSpace(s)
+			if !slices.Contains(sections, s) {
+				return c, fmt.Errorf("-only %q: want some of %s", s, strings.Join(sections, ", "))
+			}
+			c.only[s] = true
+		}
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	switch c.bigMode {
+	case "send", "dry-run", "skip":
+	default:
+		return c, fmt.Errorf("-ten-million %q: want send, dry-run or skip", c.bigMode)
+	}
+	if c.quick {
+		c.rows, c.wrkFor, c.curlIDs, c.rateFor = 20_000, 3*time.Second, 500, 10*time.Second
+		c.latency, c.latRows, c.memRows, c.bigRows = 5*time.Millisecond, 10_000, 100_000, 1_000_000
+		if c.rounds == 0 {
+			c.rounds = 1
+		}
+	} else {
+		c.rows, c.wrkFor, c.curlIDs, c.rateFor = 200_000, 10*time.Second, 5_000, 30*time.Second
+		c.latency, c.latRows, c.memRows, c.bigRows = 5*time.Millisecond, 50_000, 1_000_000, 10_000_000
+		if c.rounds == 0 {
+			c.rounds = 3
+		}
+	}
+	if c.rounds < 1 {
+		return c, fmt.Errorf("-rounds %d: want at least 1", c.rounds)
+	}
+	c.concurrent = fmt.Sprint(c.conns)
+	return c, nil
+}
+
+// sections are the parts of the benchmark -only can pick.
+var sections = []string{"throughput", "curl", "latency", "rate", "memory", "big"}
+
+// runs reports whether section is to be run.
+func (c config) runs(section string) bool { return len(c.only) == 0 || c.only[section] }
+
+// bench is one benchmark run: its tools, children and findings.
+type bench struct {
+	cfg                       config
+	root, out                 string
+	goBin                     string
+	bulkBin, fakeBin          string
+	wrkBin, curlBin, xargsBin string
+	binNote                   string
+	procs                     *procs
+	log                       io.Writer
+	skipped                   []string
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cfg, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "benchtable: %v\n", err)
+		return 2
+	}
+	b := &bench{cfg: cfg, procs: newProcs(), log: stderr}
+	defer b.procs.stopAll()
+	res, err := b.all(ctx)
+	if ctx.Err() != nil {
+		b.procs.stopAll()
+		fmt.Fprintln(stderr, "benchtable: interrupted; every process it started is stopped")
+		return 130
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "benchtable: %v\n", err)
+		if res == nil {
+			return 1
+		}
+		b.skipped = append(b.skipped, "the run stopped early: "+err.Error())
+	}
+	b.printTable(stdout, res)
+	if err != nil {
+		return 1
+	}
+	return 0
+}
+
+// results are the measurements; nil fields were skipped.
+type results struct {
+	machine   machine
+	loadStart string
+	loadEnd   string
+	started   time.Time
+	took      time.Duration
+
+	wrk, bulk       []runResult
+	curl            *runResult
+	latWrk, latBulk *runResult
+	rate            *runResult
+	mem, big        *runResult
+}
+
+func (b *bench) logf(format string, args ...any) {
+	fmt.Fprintf(b.log, "benchtable: "+format+"\n", args...)
+}
+
+// all sets up and runs every measurement. It returns what it measured
+// so far along with the first error.
+func (b *bench) all(ctx context.Context) (*results, error) {
+	if err := b.setup(ctx); err != nil {
+		return nil, err
+	}
+	res := &results{machine: readMachine(b.goBin), loadStart: loadAvg(), started: time.Now()}
+	err := b.measure(ctx, res)
+	res.loadEnd, res.took = loadAvg(), time.Since(res.started)
+	return res, err
+}
+
+func (b *bench) setup(ctx context.Context) error {
+	root, err := moduleRoot()
+	if err != nil {
+		return err
+	}
+	b.root = root
+	b.out = b.cfg.out
+	if !filepath.IsAbs(b.out) {
+		b.out = filepath.Join(root, b.out)
+	}
+	if err := os.MkdirAll(b.out, 0o755); err != nil {
+		return err
+	}
+	if b.goBin, err = exec.LookPath("go"); err != nil {
+		b.goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	if err := b.binaries(ctx); err != nil {
+		return err
+	}
+	b.tools(ctx)
+	return nil
+}
+
+// moduleRoot is the directory of go.mod, from the working directory up.
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		if b, err := os.ReadFile(filepath.Join(d, "go.mod")); err == nil && strings.Contains(string(b), "module github.com/subverseai/bulkcancel") {
+			return d, nil
+		}
+		if filepath.Dir(d) == d {
+			return "", fmt.Errorf("run benchtable inside the bulkcancel module (no go.mod above %s)", dir)
+		}
+	}
+}
+
+// binaries finds or builds bin/bulkcancel and bin/fakesubverse.
+func (b *bench) binaries(ctx context.Context) error {
+	if b.cfg.binDir != "" {
+		dir, _ := filepath.Abs(b.cfg.binDir)
+		b.bulkBin, b.fakeBin = filepath.Join(dir, "bulkcancel"), filepath.Join(dir, "fakesubverse")
+		b.binNote = "binaries from " + b.cfg.binDir
+		for _, p := range []string{b.bulkBin, b.fakeBin} {
+			if _, err := os.Stat(p); err != nil {
+				return fmt.Errorf("-bin: %w", err)
+			}
+		}
+		return nil
+	}
+	bin := filepath.Join(b.root, "bin")
+	b.bulkBin, b.fakeBin = filepath.Join(bin, "bulkcancel"), filepath.Join(bin, "fakesubverse")
+	newest := newestSource(b.root)
+	fresh := true
+	for _, p := range []string{b.bulkBin, b.fakeBin} {
+		if st, err := os.Stat(p); err != nil || st.ModTime().Before(newest) {
+			fresh = false
+		}
+	}
+	if fresh {
+		b.binNote = "bin/ as built by make build"
+		return nil
+	}
+	b.logf("building bin/bulkcancel and bin/fakesubverse")
+	for _, t := range []struct{ out, pkg string }{{b.bulkBin, "./cmd/bulkcancel"}, {b.fakeBin, "./cmd/fakesubverse"}} {
+		cmd := b.procs.command(ctx, b.goBin, "build", "-trimpath", "-ldflags", "-s -w", "-o", t.out, t.pkg)
+		cmd.Dir = b.root
+		cmd.Stdout, cmd.Stderr = b.log, b.log
+		if err := b.procs.run(cmd); err != nil {
+			return fmt.Errorf("go build %s: %w", t.pkg, err)
+		}
+	}
+	b.binNote = "bin/ built by benchtable (go build -trimpath)"
+	return nil
+}
+
+// newestSource is the latest modification time of the module's Go
+// sources, go.mod and go.sum.
+func newestSource(root string) time.Time {
+	var newest time.Time
+	_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if d.IsDir() {
+			switch d.Name() {
+			case ".git", "bin", "bench-out", "demo-out", "testdata", "benchtable":
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if n := d.Name(); strings.HasSuffix(n, ".go") || n == "go.mod" || n == "go.sum" {
+			if info, err := d.Info(); err == nil && info.ModTime().After(newest) {
+				newest = info.ModTime()
+			}
+		}
+		return nil
+	})
+	return newest
+}
+
+// tools finds wrk, curl and xargs, installing wrk and curl with apt-get
+// when they are missing and that is possible.
+func (b *bench) tools(ctx context.Context) {
+	find := func() (missing []string) {
+		b.wrkBin, _ = exec.LookPath("wrk")
+		b.curlBin, _ = exec.LookPath("curl")
+		b.xargsBin, _ = exec.LookPath("xargs")
+		if b.wrkBin == "" {
+			missing = append(missing, "wrk")
+		}
+		if b.curlBin == "" {
+			missing = append(missing, "curl")
+		}
+		return missing
+	}
+	missing := find()
+	if len(missing) == 0 {
+		return
+	}
+	why := ""
+	apt, aptErr := exec.LookPath("apt-get")
+	switch {
+	case b.cfg.noInstall:
+		why = "-no-install was given"
+	case aptErr != nil:
+		why = "apt-get is not available"
+	case os.Geteuid() != 0:
+		why = "not running as root (run: sudo apt-get install -y " + strings.Join(missing, " ") + ")"
+	default:
+		b.logf("installing %s with apt-get (log in %s)", strings.Join(missing, " "), b.path("logs", "apt-get.log"))
+		logf, err := os.Create(b.path("logs", "apt-get.log"))
+		if err == nil {
+			defer logf.Close()
+		}
+		install := func(args ...string) error {
+			cmd := b.procs.command(ctx, apt, args...)
+			cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+			if logf != nil {
+				cmd.Stdout, cmd.Stderr = logf, logf
+			}
+			return b.procs.run(cmd)
+		}
+		args := append([]string{"install", "-y", "--no-install-recommends"}, missing...)
+		if install(args...) != nil && install("update") == nil {
+			_ = install(args...)
+		}
+		if still := find(); len(still) > 0 {
+			missing, why = still, "apt-get install failed (see "+b.path("logs", "apt-get.log")+")"
+		} else {
+			missing = nil
+		}
+	}
+	for _, m := range missing {
+		b.skipped = append(b.skipped, fmt.Sprintf("%s is not installed and %s: the rows that need it are skipped", m, why))
+	}
+	if b.xargsBin == "" && b.curlBin != "" {
+		b.curlBin = ""
+		b.skipped = append(b.skipped, "xargs is not installed: the xargs curl row is skipped")
+	}
+}
+
+// measure runs every measurement in turn, each against a fresh fake.
+func (b *bench) measure(ctx context.Context, res *results) error {
+	c := b.cfg
+	if len(c.only) > 0 {
+		var left []string
+		for _, s := range sections {
+			if !c.only[s] {
+				left = append(left, s)
+			}
+		}
+		b.skipped = append(b.skipped, "not selected by -only: "+strings.Join(left, ", "))
+	}
+	rows := c.rows
+	rate0 := []string{"--rate", "0", "--concurrency", c.concurrent}
+
+	// Throughput: wrk and bulkcancel alternate, so a change in the
+	// machine's background load hits both.
+	for round := 1; round <= c.rounds && c.runs("throughput"); round++ {
+		if b.wrkBin != "" {
+			b.logf("throughput %d/%d: wrk -t2 -c%d for %s on %s IDs", round, c.rounds, c.conns, c.wrkFor, thousands(rows))
+			r, err := b.withFake(ctx, rows, nil, func(f *fakeServer) (runResult, error) {
+				return b.runWrk(ctx, f, b.idsPath(rows), c.conns, c.wrkFor, fmt.Sprintf("wrk-%d", round))
+			})
+			if err != nil {
+				return err
+			}
+			res.wrk = append(res.wrk, r)
+		}
+		b.logf("throughput %d/%d: bulkcancel --rate 0 --concurrency %d on %s rows", round, c.rounds, c.conns, thousands(rows))
+		r, err := b.withFake(ctx, rows, nil, func(f *fakeServer) (runResult, error) {
+			return b.runBulk(ctx, f, bulkOpts{name: fmt.Sprintf("throughput-%d", round), input: b.idsPath(rows), rows: rows, args: rate0})
+		})
+		if err != nil {
+			return err
+		}
+		res.bulk = append(res.bulk, r)
+	}
+
+	if b.curlBin != "" && c.runs("curl") {
+		b.logf("xargs -P %d curl -X PUT on %s IDs", c.conns, thousands(c.curlIDs))
+		r, err := b.withFake(ctx, rows, nil, func(f *fakeServer) (runResult, error) {
+			return b.runCurl(ctx, f, b.idsPath(rows), c.curlIDs, c.conns)
+		})
+		if err != nil {
+			return err
+		}
+		res.curl = ptr(r)
+	}
+
+	if c.latency > 0 && c.runs("latency") {
+		lat := []string{"--latency", c.latency.String()}
+		if b.wrkBin != "" {
+			b.logf("with %s latency: wrk -t2 -c%d for %s", c.latency, c.conns, c.wrkFor/2)
+			r, err := b.withFake(ctx, c.latRows, lat, func(f *fakeServer) (runResult, error) {
+				return b.runWrk(ctx, f, b.idsPath(c.latRows), c.conns, c.wrkFor/2, "latency-wrk")
+			})
+			if err != nil {
+				return err
+			}
+			res.latWrk = ptr(r)
+		}
+		b.logf("with %s latency: bulkcancel --rate 0 --concurrency %d on %s rows", c.latency, c.conns, thousands(c.latRows))
+		r, err := b.withFake(ctx, c.latRows, lat, func(f *fakeServer) (runResult, error) {
+			return b.runBulk(ctx, f, bulkOpts{name: "latency", input: b.idsPath(c.latRows), rows: c.latRows, args: rate0})
+		})
+		if err != nil {
+			return err
+		}
+		res.latBulk = ptr(r)
+	}
+
+	if c.runs("rate") {
+		if err := b.measureRate(ctx, res); err != nil {
+			return err
+		}
+	}
+	if c.runs("memory") {
+		b.logf("memory and first request: bulkcancel --rate 0 on %s rows", thousands(c.memRows))
+		r, err := b.withFake(ctx, c.memRows, nil, func(f *fakeServer) (runResult, error) {
+			return b.runBulk(ctx, f, bulkOpts{name: "mem", input: b.idsPath(c.memRows), rows: c.memRows, args: rate0})
+		})
+		if err != nil {
+			return err
+		}
+		res.mem = ptr(r)
+	}
+	if c.runs("big") {
+		return b.measureBig(ctx, res)
+	}
+	return nil
+}
+
+// measureRate runs bulkcancel at --rate for rateFor.
+func (b *bench) measureRate(ctx context.Context, res *results) error {
+	c := b.cfg
+	rateIDs := int(c.rate * c.rateFor.Seconds())
+	b.logf("rate accuracy: bulkcancel --rate %g --concurrency %d on %s IDs (%s)", c.rate, c.conns, thousands(rateIDs), c.rateFor)
+	r, err := b.withFake(ctx, rateIDs, nil, func(f *fakeServer) (runResult, error) {
+		return b.runBulk(ctx, f, bulkOpts{name: "rate", input: b.idsPath(rateIDs), rows: rateIDs,
+			args: []string{"--rate", fmt.Sprint(c.rate), "--concurrency", c.concurrent}})
+	})
+	if err != nil {
+		return err
+	}
+	res.rate = ptr(r)
+	return nil
+}
+
+// measureBig runs bulkcancel on bigRows rows, or skips it.
+func (b *bench) measureBig(ctx context.Context, res *results) error {
+	c := b.cfg
+	rate0 := []string{"--rate", "0", "--concurrency", c.concurrent}
+	if c.bigMode != "skip" {
+		args := rate0
+		if c.bigMode == "dry-run" {
+			args = append([]string{"--dry-run"}, rate0...)
+		}
+		b.logf("memory: bulkcancel %s on %s rows (%s; this takes a while)", strings.Join(args, " "), thousands(c.bigRows), c.bigMode)
+		r, err := b.withFake(ctx, c.bigRows, nil, func(f *fakeServer) (runResult, error) {
+			return b.runBulk(ctx, f, bulkOpts{name: "big", input: b.idsPath(c.bigRows), rows: c.bigRows, args: args})
+		})
+		if err != nil {
+			return err
+		}
+		res.big = ptr(r)
+	} else {
+		b.skipped = append(b.skipped, fmt.Sprintf("the %s-row run (-ten-million skip)", thousands(c.bigRows)))
+	}
+	return nil
+}
+
+// withFake runs measure against a fresh fake with n calls and stops the
+// fake after.
+func (b *bench) withFake(ctx context.Context, n int, extra []string, measure func(*fakeServer) (runResult, error)) (runResult, error) {
+	f, err := b.freshFake(ctx, n, extra...)
+	if err != nil {
+		return runResult{}, err
+	}
+	defer f.stop()
+	return measure(f)
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -85,30 +85,6 @@ func TestRunRefuses(t *testing.T) {
 	}
 }
 
-func TestRunHelpAndVersion(t *testing.T) {
-	t.Parallel()
-	res := runCmd(t, nil, "", "--help")
-	if res.code != 0 {
-		t.Fatalf("--help exit %d", res.code)
-	}
-	for _, flag := range []string{"--base-url", "--api-key-file", "--column", "--no-header", "--concurrency", "--rate", "--burst",
-		"--max-attempts", "--timeout", "--max-backoff", "--report", "--resume", "--dry-run", "--yes", "--max-failure-rate",
-		"--min-sample", "--shard", "--log-format", "--log-level", "--progress", "--version", "--help"} {
-		if !strings.Contains(res.stdout, flag+" ") && !strings.Contains(res.stdout, flag+"\n") {
-			t.Errorf("--help does not list %s", flag)
-		}
-	}
-	for _, def := range []string{"(default 8)", "(default 10)", "(default 30s)", "(default 1m0s)", "(default 0.5)", "(default 100)", "(default 5)"} {
-		if !strings.Contains(res.stdout, def) {
-			t.Errorf("--help does not show %s", def)
-		}
-	}
-	res = runCmd(t, nil, "", "-version")
-	if res.code != 0 || !strings.HasPrefix(res.stdout, "bulkcancel ") || !strings.Contains(res.stdout, "go1.") {
-		t.Errorf("-version: %d %q", res.code, res.stdout)
-	}
-}
-
 func TestRunFlagsAfterInput(t *testing.T) {
 	t.Parallel()
 	srv, base := startHarnessFake(t, fake.Options{})

@@ -4,7 +4,6 @@ package main
 // --shard K/N and --dry-run.
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -62,29 +61,6 @@ func shardRun(t *testing.T, base string, args ...string) (int, string, string) {
 	e, stdout, stderr := ttyEnv(base, "")
 	code := run(args, e)
 	return code, stdout.String(), stderr.String()
-}
-
-// shardReadCSV reads a report CSV into rows keyed by column.
-func shardReadCSV(t *testing.T, path string) []map[string]string {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	var rows []map[string]string
-	for _, rec := range recs[1:] {
-		m := map[string]string{}
-		for i, col := range recs[0] {
-			m[col] = rec[i]
-		}
-		rows = append(rows, m)
-	}
-	return rows
 }
 
 // shardJSON is the part of PREFIX.json these tests read.
@@ -154,7 +130,7 @@ func TestShardRunsCoverInputOnce(t *testing.T) {
 		if rep.Input.Rows != len(rows) {
 			t.Errorf("shard %d/4: input.rows %d, want every input row, %d", k, rep.Input.Rows, len(rows))
 		}
-		csvRows := shardReadCSV(t, prefix+".csv")
+		csvRows := readReport(t, prefix)
 		if rep.Summary.Total != len(csvRows) || len(rep.Results) != len(csvRows) {
 			t.Errorf("shard %d/4: summary.total %d, results %d, CSV rows %d; want them equal",
 				k, rep.Summary.Total, len(rep.Results), len(csvRows))
@@ -201,7 +177,7 @@ func TestShardRunsCoverInputOnce(t *testing.T) {
 		if seen[n] == "" {
 			continue
 		}
-		rep := shardReadCSV(t, filepath.Join(dir, "shard-"+seen[n]+".csv"))
+		rep := readReport(t, filepath.Join(dir, "shard-"+seen[n]))
 		for _, r := range rep {
 			if r["row"] == strconv.Itoa(n) && r["outcome"] != "duplicate" {
 				t.Errorf("row %d (a repeat) is %s, want duplicate", n, r["outcome"])
@@ -252,7 +228,7 @@ func TestShardDryRun(t *testing.T) {
 		t.Errorf("stdout should give the report and no resume command:\n%s", stdout)
 	}
 	byOutcome := map[string]int{}
-	for _, r := range shardReadCSV(t, prefix+".csv") {
+	for _, r := range readReport(t, prefix) {
 		byOutcome[r["outcome"]]++
 		if r["outcome"] == "dry_run" && (r["attempts"] != "" && r["attempts"] != "0") {
 			t.Errorf("dry_run row %s shows %s attempts", r["row"], r["attempts"])

@@ -254,21 +254,13 @@ func TestTTYConfirmRefused(t *testing.T) {
 	})
 }
 
-// ttyBuild builds bulkcancel into a directory of t's, removed with it.
+// ttyBuild returns the bulkcancel binary the process tests build once.
 func ttyBuild(t *testing.T) string {
 	t.Helper()
 	if runtime.GOOS == "windows" {
 		t.Skip("no pseudo-terminals on Windows")
 	}
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skipf("no go command to build bulkcancel with: %v", err)
-	}
-	bin := filepath.Join(t.TempDir(), "bulkcancel")
-	if out, err := exec.Command(goTool, "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
+	return bulkcancelBinary(t)
 }
 
 // ttyOutput collects what a pseudo-terminal shows.
@@ -586,90 +578,5 @@ func TestTTYConfirmOnTerminal(t *testing.T) {
 				t.Errorf("report files exist: %v, want %v", ttyExists(prefix+".csv"), report)
 			}
 		})
-	}
-}
-
-// ttySpecFlags is SPEC.md's flag table: every flag with its default as
-// --help should show it ("" for none; bool flags default to false and show
-// none).
-var ttySpecFlags = []struct{ name, def string }{
-	{"base-url", "https://api.subverseai.com/api"},
-	{"api-key-file", ""},
-	{"column", "auto"},
-	{"no-header", ""},
-	{"concurrency", "8"},
-	{"rate", "10"},
-	{"burst", "1"},
-	{"max-attempts", "5"},
-	{"timeout", "30s"},
-	{"max-backoff", "1m0s"},
-	{"report", "bulkcancel-<UTC yyyymmddThhmmssZ>"},
-	{"resume", ""},
-	{"dry-run", ""},
-	{"yes", ""},
-	{"max-failure-rate", "0.5"},
-	{"min-sample", "100"},
-	{"shard", ""},
-	{"log-format", "auto"},
-	{"log-level", "info"},
-	{"progress", "auto"},
-	{"version", ""},
-	{"help", ""},
-}
-
-func TestTTYHelp(t *testing.T) {
-	t.Parallel()
-	for _, arg := range []string{"--help", "-help", "-h"} {
-		e, stdout, stderr := ttyEnv("", "")
-		e.getenv = func(string) string { return "" }
-		if code := run([]string{arg}, e); code != exitOK {
-			t.Errorf("%s: exit %d", arg, code)
-		}
-		if stderr.String() != "" {
-			t.Errorf("%s: stderr %q", arg, stderr)
-		}
-		help := stdout.String()
-		lines := strings.Split(help, "\n")
-		for _, f := range ttySpecFlags {
-			var found []string
-			for _, l := range lines {
-				if strings.HasPrefix(strings.TrimSpace(l), "--"+f.name+" ") || strings.TrimSpace(l) == "--"+f.name {
-					found = append(found, l)
-				}
-			}
-			if len(found) != 1 {
-				t.Errorf("%s: --%s is listed %d times", arg, f.name, len(found))
-				continue
-			}
-			l := found[0]
-			if f.def != "" && !strings.Contains(l, "(default "+f.def+")") {
-				t.Errorf("%s: --%s does not show its default %q: %q", arg, f.name, f.def, l)
-			}
-			if strings.Count(l, "default") > 1 {
-				t.Errorf("%s: --%s shows two defaults: %q", arg, f.name, l)
-			}
-		}
-		for _, want := range []string{"Input:", "API:", "Pace and retries:", "Safety:", "Output:", "Examples:",
-			"Abort a campaign", "From cron", "--resume"} {
-			if !strings.Contains(help, want) {
-				t.Errorf("%s: help lacks %q", arg, want)
-			}
-		}
-		examples := help[strings.Index(help, "Examples:"):]
-		if n := strings.Count(examples, "\n  # "); n != 3 {
-			t.Errorf("%s: %d examples, want 3", arg, n)
-		}
-	}
-}
-
-func TestTTYVersion(t *testing.T) {
-	t.Parallel()
-	e, stdout, _ := ttyEnv("", "")
-	if code := run([]string{"--version"}, e); code != exitOK {
-		t.Errorf("exit %d", code)
-	}
-	want := fmt.Sprintf("bulkcancel %s (commit %s, %s)\n", version, commit, runtime.Version())
-	if got := stdout.String(); got != want {
-		t.Errorf("--version: %q, want %q", got, want)
 	}
 }

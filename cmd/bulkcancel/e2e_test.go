@@ -165,8 +165,7 @@ func TestEndToEndNotFinalThenResume(t *testing.T) {
 	t.Parallel()
 	srv, base := startHarnessFake(t, fake.Options{Faults: fake.Faults{P500: 0.4, Seed: 7}})
 	ids := srv.Seed(200)
-	dir := t.TempDir()
-	in := writeFile(t, dir, "in.csv", "call_id\n"+strings.Join(ids, "\n")+"\n")
+	dir, in := idsInput(t, ids)
 	first := filepath.Join(dir, "first")
 	res := runCmd(t, nil, "", "--base-url", base, "--rate", "0", "--max-attempts", "1", "--max-failure-rate", "1", "--report", first, in)
 	if res.code != 1 {
@@ -228,8 +227,7 @@ func TestEndToEndAborts(t *testing.T) {
 		t.Parallel()
 		srv, base := startHarnessFake(t, fake.Options{})
 		ids := srv.Seed(1000)
-		dir := t.TempDir()
-		in := writeFile(t, dir, "in.csv", "call_id\n"+strings.Join(ids, "\n")+"\n")
+		dir, in := idsInput(t, ids)
 		prefix := filepath.Join(dir, "r")
 		res := runCmd(t, map[string]string{"SUBVERSE_API_KEY": "wrong-key"}, "", "--base-url", base, "--rate", "0", "--concurrency", "6", "--report", prefix, in)
 		if res.code != 3 {
@@ -250,8 +248,7 @@ func TestEndToEndAborts(t *testing.T) {
 		t.Parallel()
 		srv, base := startHarnessFake(t, fake.Options{Faults: fake.Faults{P500: 1}})
 		ids := srv.Seed(2000)
-		dir := t.TempDir()
-		in := writeFile(t, dir, "in.csv", "call_id\n"+strings.Join(ids, "\n")+"\n")
+		dir, in := idsInput(t, ids)
 		prefix := filepath.Join(dir, "r")
 		res := runCmd(t, nil, "", "--base-url", base, "--rate", "0", "--concurrency", "8", "--max-backoff", "5ms", "--min-sample", "50", "--report", prefix, in)
 		if res.code != 3 {

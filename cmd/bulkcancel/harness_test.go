@@ -80,6 +80,14 @@ func writeFile(t *testing.T, dir, name, data string) string {
 	return p
 }
 
+// idsInput writes ids as a one-column CSV with a call_id header in a new
+// directory, and returns the directory and the file.
+func idsInput(t *testing.T, ids []string) (string, string) {
+	t.Helper()
+	dir := t.TempDir()
+	return dir, writeFile(t, dir, "in.csv", "call_id\n"+strings.Join(ids, "\n")+"\n")
+}
+
 // readReport reads PREFIX.csv as maps keyed by column, in file order.
 func readReport(t *testing.T, prefix string) []map[string]string {
 	t.Helper()
@@ -119,10 +127,9 @@ type jsonReport struct {
 		Retries   int            `json:"retries"`
 		Carried   int            `json:"carried"`
 	} `json:"summary"`
-	Aborted  *string             `json:"aborted"`
-	ExitCode int                 `json:"exit_code"`
-	Results  []map[string]any    `json:"results"`
-	raw      map[string]struct{} `json:"-"`
+	Aborted  *string          `json:"aborted"`
+	ExitCode int              `json:"exit_code"`
+	Results  []map[string]any `json:"results"`
 }
 
 func readJSONReport(t *testing.T, prefix string) jsonReport {

@@ -136,8 +136,7 @@ func TestSignalStopsCleanly(t *testing.T) {
 			t.Parallel()
 			srv, base := startHarnessFake(t, fake.Options{})
 			ids := srv.Seed(500)
-			dir := t.TempDir()
-			in := writeFile(t, dir, "in.csv", "call_id\n"+strings.Join(ids, "\n")+"\n")
+			dir, in := idsInput(t, ids)
 			prefix := filepath.Join(dir, "r")
 			var cmd *exec.Cmd
 			var started sync.WaitGroup
@@ -201,8 +200,7 @@ func TestSecondSignalAbandons(t *testing.T) {
 	t.Parallel()
 	srv, base := startHarnessFake(t, fake.Options{})
 	ids := srv.Seed(100)
-	dir := t.TempDir()
-	in := writeFile(t, dir, "in.csv", "call_id\n"+strings.Join(ids, "\n")+"\n")
+	dir, in := idsInput(t, ids)
 	prefix := filepath.Join(dir, "r")
 	held := make(chan struct{}, 100)
 	srv.SetHook(func(ctx context.Context, id string, _ int) {
@@ -243,8 +241,7 @@ func TestKillNineThenResume(t *testing.T) {
 			queued[id] = true
 		}
 	}
-	dir := t.TempDir()
-	in := writeFile(t, dir, "in.csv", "call_id\n"+strings.Join(ids, "\n")+"\n")
+	dir, in := idsInput(t, ids)
 	rng := rand.New(rand.NewPCG(9, 9))
 	const kills = 20
 	prev := ""
@@ -337,8 +334,7 @@ func TestSignalWaitsAtMostOneTimeout(t *testing.T) {
 	t.Parallel()
 	srv, base := startHarnessFake(t, fake.Options{})
 	ids := srv.Seed(50)
-	dir := t.TempDir()
-	in := writeFile(t, dir, "in.csv", "call_id\n"+strings.Join(ids, "\n")+"\n")
+	dir, in := idsInput(t, ids)
 	prefix := filepath.Join(dir, "r")
 	held := make(chan struct{}, 100)
 	srv.SetHook(func(ctx context.Context, id string, _ int) {

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -24,9 +25,9 @@ const MaxBody = 1 << 20
 // Client sends one cancel attempt at a time. It is safe for concurrent use.
 type Client struct {
 	hc       *http.Client
-	base     string // scheme://host/path of the API root, without a trailing slash
-	key      string
+	base     string      // scheme://host/path of the API root, without a trailing slash
 	header   http.Header // what every attempt sends; shared, never modified
+	secrets  []string    // the key as it may come back: plain, path- and query-escaped
 	verdicts verdictCache
 }
 
@@ -39,11 +40,19 @@ func NewClient(hc *http.Client, base *url.URL, key string) *Client {
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	b := *base
 	b.RawQuery, b.Fragment, b.User = "", "", nil
-	return &Client{hc: &c, base: strings.TrimRight(b.String(), "/"), key: key, header: http.Header{
+	cl := &Client{hc: &c, base: strings.TrimRight(b.String(), "/"), header: http.Header{
 		"X-Api-Key":  {key},
 		"Accept":     {"application/json"},
 		"User-Agent": {"bulkcancel"},
 	}}
+	if key != "" {
+		for _, k := range []string{key, url.PathEscape(key), url.QueryEscape(key)} {
+			if !slices.Contains(cl.secrets, k) {
+				cl.secrets = append(cl.secrets, k)
+			}
+		}
+	}
+	return cl
 }
 
 // NewHTTPClient returns an *http.Client whose connection pool fits
@@ -143,7 +152,7 @@ func (c *Client) Cancel(ctx context.Context, id string) (a Attempt) {
 	// The key goes before any text is cut short for a message, so no part
 	// of it can survive at a cut.
 	a.Verdict = c.verdicts.classify(resp.StatusCode, c.redactBytes(body), c.redact)
-	if resp.StatusCode >= 300 && resp.StatusCode <= 399 && a.Outcome == UnexpectedResponse {
+	if resp.StatusCode >= 300 && resp.StatusCode <= 399 {
 		if loc := resp.Header.Get("Location"); loc != "" {
 			a.Detail = fmt.Sprintf("redirect (HTTP %d) to %s not followed", resp.StatusCode, Snippet([]byte(c.redact(redactLocation(loc))), 200))
 		}
@@ -154,10 +163,7 @@ func (c *Client) Cancel(ctx context.Context, id string) (a Attempt) {
 // redact removes the key from text that came back from the server or the
 // network, in case a server echoes it.
 func (c *Client) redact(s string) string {
-	if c.key == "" {
-		return s
-	}
-	for _, k := range []string{c.key, url.PathEscape(c.key), url.QueryEscape(c.key)} {
+	for _, k := range c.secrets {
 		if strings.Contains(s, k) {
 			s = strings.ReplaceAll(s, k, "[redacted]")
 		}
@@ -165,11 +171,14 @@ func (c *Client) redact(s string) string {
 	return s
 }
 
+// redactBytes is redact for a response body, before it is parsed.
 func (c *Client) redactBytes(b []byte) []byte {
-	if c.key == "" || !bytes.Contains(b, []byte(c.key)) {
-		return b
+	for _, k := range c.secrets {
+		if bytes.Contains(b, []byte(k)) {
+			b = bytes.ReplaceAll(b, []byte(k), []byte("[redacted]"))
+		}
 	}
-	return bytes.ReplaceAll(b, []byte(c.key), []byte("[redacted]"))
+	return b
 }
 
 // parseRetryAfter reads a Retry-After value: delay-seconds or an HTTP date.

@@ -3,6 +3,7 @@ package batch
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -232,28 +233,53 @@ func TestRunFailureRateAborts(t *testing.T) {
 	}
 }
 
-func TestRunFailureRateNeedsMoreThanTheLimit(t *testing.T) {
+// TestRunFailureRateIsStrictlyMore: with one worker and every other ID
+// failing, failures/sent never exceeds 0.5, so a 0.5 limit lets the run
+// finish while 0.49 stops it. not_found is final and never counts.
+func TestRunFailureRateIsStrictlyMore(t *testing.T) {
 	t.Parallel()
-	// Exactly half fail: 0.5 is not more than 0.5, so the run goes on.
 	srv, c := startFake(t, fake.Options{})
 	var ids []string
 	for i := range 40 {
-		id := "c" + string(rune('A'+i%26)) + string(rune('a'+i/26))
-		st := fake.StatusQueued
-		if i%2 == 0 {
-			st = ""
+		id := fmt.Sprintf("c%02d", i)
+		switch i % 4 {
+		case 0:
+			srv.Add(id, fake.StatusQueued)
+		case 2:
+			srv.Add(id, "") // not_found: final
 		}
-		srv.Add(id, st)
 		ids = append(ids, id)
 	}
-	srv.SetFaults(fake.Faults{})
 	srv.SetHook(func(ctx context.Context, id string, n int) {})
-	cfg := testConfig()
-	cfg.MinSample = 10
-	cfg.MaxFailureRate = 0
-	_, err := runAll(t, context.Background(), cfg, c, ids)
-	if err != nil {
-		t.Fatalf("not_found is final, so nothing failed: %v", err)
+	// Odd rows fail with a 500 (the fake answers the even ones).
+	fail := map[string]bool{}
+	for i, id := range ids {
+		if i%2 == 1 {
+			fail[id] = true
+		}
+	}
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if fail[r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]] {
+			w.WriteHeader(500)
+			return
+		}
+		srv.ServeHTTP(w, r)
+	}))
+	defer ts.Close()
+	c = newTestClient(t, ts.URL, testKey, 1)
+	for _, tc := range []struct {
+		limit float64
+		want  error
+	}{{0.5, nil}, {0.49, ErrTooManyFailures}} {
+		cfg := testConfig()
+		cfg.Concurrency = 1
+		cfg.MaxAttempts = 1
+		cfg.MinSample = 10
+		cfg.MaxFailureRate = tc.limit
+		_, err := runAll(t, context.Background(), cfg, c, ids)
+		if !errors.Is(err, tc.want) && !(err == nil && tc.want == nil) {
+			t.Errorf("limit %g: err = %v, want %v", tc.limit, err, tc.want)
+		}
 	}
 }
 

@@ -3,10 +3,7 @@
 // to resume from it.
 package report
 
-import (
-	"reflect"
-	"time"
-)
+import "reflect"
 
 // record is one report row as text, in column order. Its csv tags are the
 // report's header: Columns is derived from them, the writer fills a record
@@ -40,17 +37,4 @@ func csvTags(t reflect.Type) []string {
 		cols[i] = t.Field(i).Tag.Get("csv")
 	}
 	return cols
-}
-
-// fields returns the record's values in column order.
-func (r *record) fields() [14]string {
-	return [14]string{r.Row, r.CallID, r.Outcome, r.Final, r.HTTPStatus, r.ResponseCode, r.Message,
-		r.RemovedJobs, r.Attempts, r.Ambiguous, r.DurationMS, r.StartedAt, r.FinishedAt, r.Error}
-}
-
-func formatTime(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format(TimeFormat)
 }

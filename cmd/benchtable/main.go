@@ -33,7 +33,6 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"syscall"
@@ -218,7 +217,7 @@ func (b *bench) setup(ctx context.Context) error {
 		return err
 	}
 	if b.goBin, err = exec.LookPath("go"); err != nil {
-		b.goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
+		return fmt.Errorf("the go command is not on PATH: %w", err)
 	}
 	if err := b.binaries(ctx); err != nil {
 		return err

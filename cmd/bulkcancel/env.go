@@ -16,8 +16,8 @@ type env struct {
 	getenv         func(string) string
 	signals        <-chan os.Signal
 	now            func() time.Time
-	// stderrTTY and stdinTTY say whether stderr and stdin are terminals.
-	stderrTTY, stdinTTY bool
+	// stderrTTY says whether stderr is a terminal.
+	stderrTTY bool
 	// openTTY opens the controlling terminal for the confirmation
 	// question; nil when there is none.
 	openTTY func() (io.ReadWriteCloser, error)
@@ -28,7 +28,7 @@ func newSystemEnv(sigs <-chan os.Signal) *env {
 	e := &env{
 		stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr,
 		getenv: os.Getenv, signals: sigs, now: time.Now,
-		stderrTTY: isTTY(os.Stderr), stdinTTY: isTTY(os.Stdin),
+		stderrTTY: isTTY(os.Stderr),
 	}
 	if e.stderrTTY {
 		e.openTTY = func() (io.ReadWriteCloser, error) { return os.OpenFile("/dev/tty", os.O_RDWR, 0) }

@@ -37,6 +37,7 @@ type options struct {
 	dryRun bool
 	yes    bool
 	shard  string
+	shards batch.Shard // --shard parsed; the zero value takes every row
 
 	logFormat string
 	logLevel  string
@@ -182,9 +183,11 @@ func (o *options) check() error {
 		return usagef("%s", err)
 	}
 	if o.shard != "" {
-		if _, err := batch.ParseShard(o.shard); err != nil {
+		s, err := batch.ParseShard(o.shard)
+		if err != nil {
 			return usagef("--%s", err)
 		}
+		o.shards = s
 	}
 	if o.rate > 0 && o.rate < 0.001 {
 		return usagef("--rate %g is below one request in 1000 seconds; did you mean 0 (unlimited)?", o.rate)

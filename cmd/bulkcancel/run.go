@@ -85,7 +85,7 @@ func (j *job) run() (int, error) {
 	if err := j.prepare(); err != nil {
 		return exitUsage, err
 	}
-	j.plan = batch.NewPlan(j.in, batch.PlanOptions{Shard: j.shard(), Prior: j.prior()})
+	j.plan = batch.NewPlan(j.in, batch.PlanOptions{Shard: j.o.shards, Prior: j.prior()})
 	if !j.confirm() {
 		return exitUsage, errors.New("not confirmed: nothing was sent")
 	}
@@ -198,14 +198,6 @@ func (j *job) readInput() (*batch.Input, error) {
 	return batch.ReadInput(f, j.o.input, opt)
 }
 
-func (j *job) shard() batch.Shard {
-	s, _ := batch.ParseShard(j.o.shard) // checked in parseArgs
-	if j.o.shard == "" {
-		return batch.Shard{}
-	}
-	return s
-}
-
 func (j *job) prior() batch.Prior {
 	if j.resume == nil {
 		return nil
@@ -260,7 +252,7 @@ func (j *job) finish(runErr, closeErr error, sig os.Signal) (int, error) {
 		abort(exitAborted, jsonErr.Error())
 	}
 	j.logEnd(sum, code, aborted)
-	j.printSummary(sum, code, aborted, jsonErr == nil)
+	j.printSummary(sum, code, aborted, errors.Is(runErr, batch.ErrUnauthorized), jsonErr == nil)
 	if jsonErr != nil {
 		return code, jsonErr
 	}

@@ -12,7 +12,7 @@ import (
 )
 
 // printSummary writes the short human summary to stdout.
-func (j *job) printSummary(s report.Summary, code int, aborted *string, jsonOK bool) {
+func (j *job) printSummary(s report.Summary, code int, aborted *string, keyRejected, jsonOK bool) {
 	w := j.e.stdout
 	c := j.plan.Counts
 	if j.o.dryRun {
@@ -54,7 +54,7 @@ func (j *job) printSummary(s report.Summary, code int, aborted *string, jsonOK b
 		fmt.Fprintf(w, "Stopped early: %s.\n", *aborted)
 	}
 	if code != exitOK && !j.o.dryRun && s.NotFinal > 0 {
-		if code == exitAborted && strings.Contains(deref(aborted), "key") {
+		if keyRejected {
 			fmt.Fprintln(w, "Fix the key, then finish the job with:")
 		} else {
 			fmt.Fprintln(w, "To finish the job (final rows are not sent again), run:")
@@ -105,13 +105,6 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }
 
 func host(base string) string {

@@ -33,7 +33,7 @@ func TestDecideIsPerIDAndRequest(t *testing.T) {
 	g.Seed = 2
 	for i := range 1000 {
 		id := strconv.Itoa(i)
-		if f.decide(id, 1) != f.decide(id, 1) {
+		if first, again := f.decide(id, 1), f.decide(id, 1); first != again {
 			t.Fatal("decide is not deterministic")
 		}
 		if f.decide(id, 1) == f.decide(id, 2) {

@@ -17,16 +17,15 @@ import (
 const SyncEvery = time.Second
 
 // CSV streams report rows to PREFIX.csv: each row is written to the file
-// the moment it is given (one write per row, so a crash never leaves half
-// of one behind a whole one), and the file is synced at least every
-// SyncEvery and on Close. It also keeps the run's Summary. Its methods are
+// the moment it is given, in one write that a kill -9 cannot cut (see
+// pageFile), and the file is synced at least every SyncEvery and on Close. It also keeps the run's Summary. Its methods are
 // safe for concurrent use.
 type CSV struct {
 	path string
 
 	mu      sync.Mutex
 	f       *os.File
-	buf     []byte
+	rows    pageFile
 	err     error // first write error; every later Write returns it
 	summary Summary
 
@@ -44,10 +43,9 @@ func CreateCSV(path string) (*CSV, error) {
 		}
 		return nil, fmt.Errorf("create report: %w", err)
 	}
-	w := &CSV{path: path, f: f, buf: make([]byte, 0, 512), stopSync: make(chan struct{}), synced: make(chan struct{})}
+	w := &CSV{path: path, f: f, rows: pageFile{f: f}, stopSync: make(chan struct{}), synced: make(chan struct{})}
 	w.summary.init()
-	w.buf = appendFields(w.buf[:0], Columns...)
-	if _, err := f.Write(w.buf); err != nil {
+	if err := w.rows.header(appendFields(nil, Columns...)); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("write report %s: %w", path, err)
 	}
@@ -72,8 +70,7 @@ func (w *CSV) write(r batch.Result, carried bool) error {
 	if w.err != nil {
 		return w.err
 	}
-	w.buf = appendResult(w.buf[:0], r)
-	if _, err := w.f.Write(w.buf); err != nil {
+	if err := w.rows.append(r); err != nil {
 		w.err = fmt.Errorf("write report %s: %w", w.path, err)
 		return w.err
 	}
@@ -129,7 +126,10 @@ func (w *CSV) syncLoop() {
 
 // appendResult formats r as one CSV line, in Columns order, without
 // allocating beyond buf's growth.
-func appendResult(b []byte, r batch.Result) []byte {
+func appendResult(b []byte, r batch.Result) []byte { return appendRow(b, r, pad{}) }
+
+// appendRow is appendResult lengthened by p, which changes no value.
+func appendRow(b []byte, r batch.Result, p pad) []byte {
 	b = strconv.AppendInt(b, int64(r.Row), 10)
 	b = append(b, ',')
 	b = appendField(b, r.CallID)
@@ -138,30 +138,58 @@ func appendResult(b []byte, r batch.Result) []byte {
 	b = append(b, ',')
 	b = strconv.AppendBool(b, r.Final())
 	b = append(b, ',')
+	b = p.open(b, colHTTPStatus)
 	b = appendPositive(b, r.HTTPStatus)
+	b = p.close(b, colHTTPStatus)
 	b = append(b, ',')
+	b = p.open(b, colResponseCode)
 	b = appendPositive(b, r.ResponseCode)
+	b = p.close(b, colResponseCode)
 	b = append(b, ',')
-	b = appendField(b, oneLine(r.Message))
+	b = appendText(b, oneLine(r.Message), p.quotes(colMessage))
 	b = append(b, ',')
+	b = p.open(b, colRemovedJobs)
 	if r.RemovedJobs >= 0 {
 		b = strconv.AppendInt(b, int64(r.RemovedJobs), 10)
 	}
+	b = p.close(b, colRemovedJobs)
 	b = append(b, ',')
+	b = p.open(b, colAttempts)
 	b = strconv.AppendInt(b, int64(r.Attempts), 10)
+	b = p.close(b, colAttempts)
 	b = append(b, ',')
 	b = strconv.AppendBool(b, r.Ambiguous)
 	b = append(b, ',')
+	b = p.open(b, colDurationMS)
 	if d := r.Duration(); d >= 0 {
 		b = strconv.AppendInt(b, d.Milliseconds(), 10)
 	}
+	b = p.close(b, colDurationMS)
 	b = append(b, ',')
+	b = p.open(b, colStartedAt)
 	b = appendTime(b, r.StartedAt)
+	b = p.close(b, colStartedAt)
 	b = append(b, ',')
+	b = p.open(b, colFinishedAt)
 	b = appendTime(b, r.FinishedAt)
+	b = p.close(b, colFinishedAt)
 	b = append(b, ',')
-	b = appendField(b, oneLine(r.Error))
+	b = appendText(b, oneLine(r.Error), p.quotes(colError))
+	if p.crlf {
+		b = append(b, '\r')
+	}
 	return append(b, '\n')
+}
+
+// appendText writes s as a CSV field, quoted when it must be or when quote
+// is set.
+func appendText(b []byte, s string, quote bool) []byte {
+	if quote && !needsQuotes(s) {
+		b = append(b, '"')
+		b = append(b, s...)
+		return append(b, '"')
+	}
+	return appendField(b, s)
 }
 
 func appendFields(b []byte, fields ...string) []byte {

@@ -101,7 +101,9 @@ func (j *job) runProgress(src summarySource, mode progressMode, ticks <-chan tim
 		for {
 			select {
 			case <-p.quit:
-				finish(m.add(j.e.now(), src.Summary()))
+				st := m.add(j.e.now(), src.Summary())
+				st.Stopped = st.Done < st.Total
+				finish(st)
 				return
 			case t := <-ticks:
 				draw(m.add(t, src.Summary()))
@@ -137,7 +139,8 @@ func roundRate(r float64) float64 { return float64(int64(r*10+0.5)) / 10 }
 
 // progressStats is what progress shows at one moment. Counts are of this
 // run's rows to send: rows settled before the first request (invalid,
-// duplicate, carried from --resume) are not in them.
+// duplicate, carried from --resume) are not in them, and rows a stopped
+// run leaves not_attempted are not done.
 type progressStats struct {
 	Done, Total        int // rows finished, rows to send
 	Canceled, NotFinal int
@@ -145,6 +148,7 @@ type progressStats struct {
 	RPS                float64       // requests a second over the last rateWindow
 	ETA                time.Duration // time left at the recent row rate; -1 when not known yet
 	Elapsed            time.Duration // since the progress started
+	Stopped            bool          // the run ended before every row was done
 }
 
 // meter turns successive report summaries into progressStats. It does no
@@ -169,7 +173,7 @@ func newMeter(total int, base report.Summary, start time.Time) *meter {
 // add records the summary s read at t and returns the figures to show.
 func (m *meter) add(t time.Time, s report.Summary) progressStats {
 	st := progressStats{
-		Done:     s.Total - m.base.Total,
+		Done:     s.Total - m.base.Total - (s.ByOutcome[batch.NotAttempted] - m.base.ByOutcome[batch.NotAttempted]),
 		Total:    m.total,
 		Canceled: s.ByOutcome[batch.Canceled] - m.base.ByOutcome[batch.Canceled],
 		NotFinal: s.NotFinal - m.base.NotFinal,

@@ -190,6 +190,8 @@ func TestProgressBarText(t *testing.T) {
 			"1999/2000 rows | 0.0 req/s | ETA 1ms | canceled 0 | not final 0", "never 100% before the last row"},
 		{progressStats{Done: 2000, Total: 2000, Canceled: 1990, NotFinal: 1, RPS: 401, Elapsed: 5049 * time.Millisecond}, 100,
 			"2000/2000 rows | 401.0 req/s | done in 5s | canceled 1990 | not final 1", "done"},
+		{progressStats{Done: 740, Total: 2000, Canceled: 700, RPS: 12, Elapsed: 61 * time.Second, Stopped: true}, 37,
+			"740/2000 rows | 12.0 req/s | stopped after 1m1s | canceled 700 | not final 0", "stopped"},
 	} {
 		if got := tc.s.percent(); got != tc.pct {
 			t.Errorf("%s: percent %d, want %d", tc.description, got, tc.pct)
@@ -386,6 +388,26 @@ func TestProgressBarUnfinished(t *testing.T) {
 	p.stop()
 	if strings.Contains(buf.String(), "100%") || !strings.Contains(buf.String(), "40/100 rows") {
 		t.Errorf("want the bar left at 40%%:\n%s", buf)
+	}
+}
+
+// TestProgressBarInterrupted: rows a stopped run writes as not_attempted
+// are not progress, so a Ctrl-C leaves the bar where the run got and says
+// it stopped.
+func TestProgressBarInterrupted(t *testing.T) {
+	t.Parallel()
+	j, buf, clock := progJob(t, 100, "auto", "info", true, "console")
+	stopped := progSum(0, 100, 40, 60, 40)
+	stopped.ByOutcome[batch.NotAttempted] = 60
+	src := &progSource{steps: []report.Summary{progSum(0, 0, 0, 0, 0), progSum(0, 40, 40, 0, 40), stopped}}
+	ticks := make(chan time.Time)
+	p := j.runProgress(src, progressBar, ticks)
+	ticks <- progT0.Add(time.Second)
+	clock.set(progT0.Add(2 * time.Second))
+	p.stop()
+	out := progStrip(buf.String())
+	if strings.Contains(out, "100%") || strings.Contains(out, "done in") || !strings.Contains(out, "40/100 rows") || !strings.Contains(out, "stopped after 2s") {
+		t.Errorf("want the bar left at 40%% and stopped:\n%s", out)
 	}
 }
 

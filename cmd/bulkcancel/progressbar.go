@@ -15,7 +15,7 @@ import (
 )
 
 // barText is what follows the bar, in at most width columns: rows, rate,
-// ETA (or the elapsed time once done), canceled and not final. When they
+// ETA (or the elapsed time once done or stopped), canceled and not final. When they
 // do not all fit, the rate goes first, then canceled, then the ETA; the
 // rows always stay.
 func (s progressStats) barText(width int) string {
@@ -33,6 +33,8 @@ func (s progressStats) barText(width int) string {
 		notFinal: fmt.Sprintf("not final %d", s.NotFinal),
 	}
 	switch {
+	case s.Stopped:
+		f[eta] = "stopped after " + round(s.Elapsed).String()
 	case s.Done >= s.Total:
 		f[eta] = "done in " + round(s.Elapsed).String()
 	case s.ETA < 0:

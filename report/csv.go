@@ -1,7 +1,6 @@
 package report
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -23,30 +22,38 @@ const SyncEvery = time.Second
 type CSV struct {
 	path string
 
-	mu      sync.Mutex
-	f       *os.File
-	rows    pageFile
-	err     error // first write error; every later Write returns it
-	summary Summary
+	mu        sync.Mutex
+	f         *os.File
+	published bool // the file has its name
+	discarded bool // Publish failed and removed the file
+	rows      pageFile
+	err       error // first write error; every later Write returns it
+	summary   Summary
 
 	dirty    atomic.Bool
 	stopSync chan struct{}
 	synced   chan struct{}
 }
 
-// CreateCSV creates path (it must not exist) and writes the header.
+// CreateCSV starts the report that will be path (it must not exist) and
+// writes the header. The file is written under a hidden name beside path
+// until Publish or Close gives it its name, so a caller can write the
+// rows settled before its first request (carried, invalid, duplicate) and
+// publish them together: a run killed before that leaves no report that
+// lacks some of them, which a later --resume would take as possibly sent.
 func CreateCSV(path string) (*CSV, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if _, err := os.Lstat(path); err == nil {
+		return nil, fmt.Errorf("report %s already exists; choose another --report prefix", path)
+	}
+	f, err := createHidden(path)
 	if err != nil {
-		if errors.Is(err, os.ErrExist) {
-			return nil, fmt.Errorf("report %s already exists; choose another --report prefix: %w", path, err)
-		}
 		return nil, fmt.Errorf("create report: %w", err)
 	}
 	w := &CSV{path: path, f: f, rows: pageFile{f: f}, stopSync: make(chan struct{}), synced: make(chan struct{})}
 	w.summary.init()
 	if err := w.rows.header(appendFields(nil, Columns...)); err != nil {
 		f.Close()
+		os.Remove(f.Name())
 		return nil, fmt.Errorf("write report %s: %w", path, err)
 	}
 	w.dirty.Store(true)
@@ -86,13 +93,46 @@ func (w *CSV) Summary() Summary {
 	return w.summary.clone()
 }
 
-// Close syncs and closes the file. It returns the first error the report
-// met, so a caller that checks Close knows the file is whole.
+// Publish syncs the rows written so far and gives the file its name.
+// Rows written later go to the named file as before. On an error the file
+// is removed and nothing is published.
+func (w *CSV) Publish() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.publish(); err != nil {
+		os.Remove(w.f.Name())
+		w.discarded = true
+		w.err = fmt.Errorf("create report %s: %w", w.path, err)
+		return w.err
+	}
+	return nil
+}
+
+func (w *CSV) publish() error {
+	if w.published || w.discarded {
+		return nil
+	}
+	if err := w.f.Sync(); err != nil {
+		return err
+	}
+	if err := place(w.f.Name(), w.path); err != nil {
+		return err
+	}
+	w.published = true
+	return nil
+}
+
+// Close publishes the file if Publish was not called, then syncs and
+// closes it. It returns the first error the report met, so a caller that
+// checks Close knows the file is whole.
 func (w *CSV) Close() error {
 	close(w.stopSync)
 	<-w.synced
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if err := w.publish(); err != nil && w.err == nil {
+		w.err = fmt.Errorf("report rows are in %s, not in %s: %w", w.f.Name(), w.path, err)
+	}
 	if err := w.f.Sync(); err != nil && w.err == nil {
 		w.err = fmt.Errorf("sync report %s: %w", w.path, err)
 	}

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/csv"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -73,21 +72,8 @@ func WriteJSON(path string, meta Meta, csvPath string) (err error) {
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("close %s: %w", path, err)
 	}
-	if err := os.Link(tmp.Name(), path); err != nil {
-		if errors.Is(err, os.ErrExist) {
-			return fmt.Errorf("report %s already exists; not replaced", path)
-		}
-		// A file system without hard links: rename, after checking.
-		if _, serr := os.Lstat(path); serr == nil {
-			return fmt.Errorf("report %s already exists; not replaced", path)
-		}
-		if err := os.Rename(tmp.Name(), path); err != nil {
-			return fmt.Errorf("json report: %w", err)
-		}
-	}
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		d.Sync()
-		d.Close()
+	if err := place(tmp.Name(), path); err != nil {
+		return fmt.Errorf("json report: %w", err)
 	}
 	return nil
 }

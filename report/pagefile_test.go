@@ -224,6 +224,9 @@ func TestKillNineLeavesWholeRows(t *testing.T) {
 // killWriter writes rows until it is killed, printing a byte per row.
 func killWriter(path string) {
 	w, err := CreateCSV(path)
+	if err == nil {
+		err = w.Publish()
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

@@ -52,8 +52,11 @@ func (r *Resume) Lookup(id string) (batch.Result, bool) {
 func ReadResume(path string) (*Resume, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, &batch.InputError{File: path, Cause: "cannot open the report to resume from: " + errors.Unwrap(err).Error(),
-			Hint: "--resume takes the PREFIX.csv of an earlier run"}
+		hint := "--resume takes the PREFIX.csv of an earlier run"
+		if errors.Is(err, os.ErrNotExist) {
+			hint += "; a run killed before its first request leaves none: resume from the report that run resumed from, if any"
+		}
+		return nil, &batch.InputError{File: path, Cause: "cannot open the report to resume from: " + errors.Unwrap(err).Error(), Hint: hint}
 	}
 	defer f.Close()
 	st, err := f.Stat()

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
@@ -191,9 +194,23 @@ func TestEndToEndNotFinalThenResume(t *testing.T) {
 	}
 	srv.SetFaults(fake.Faults{})
 	second := filepath.Join(dir, "second")
+	// When the first request arrives, the report exists and already holds
+	// every carried row, so a kill from then on cannot lose one.
+	var once sync.Once
+	atFirst := -1
+	srv.SetHook(func(context.Context, string, int) {
+		once.Do(func() {
+			if data, err := os.ReadFile(second + ".csv"); err == nil {
+				atFirst = strings.Count(string(data), "\n") - 1
+			}
+		})
+	})
 	res = runCmd(t, nil, "", "--base-url", base, "--rate", "0", "--resume", first+".csv", "--report", second, in)
 	if res.code != 0 {
 		t.Fatalf("resume exit %d\n%s", res.code, res.stderr)
+	}
+	if atFirst < len(final) {
+		t.Errorf("at the first request the report held %d rows (-1: no report), want the %d carried", atFirst, len(final))
 	}
 	rows := readReport(t, second)
 	if len(rows) != len(ids) {

@@ -118,6 +118,14 @@ func (j *job) run() (int, error) {
 			break
 		}
 	}
+	if runErr == nil {
+		// The report gets its name only now, with every row settled before
+		// the first request in it; see report.CreateCSV.
+		if err := csv.Publish(); err != nil {
+			csv.Close()
+			return exitUsage, err
+		}
+	}
 	switch {
 	case runErr != nil:
 	case j.o.dryRun:

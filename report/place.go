@@ -17,9 +17,15 @@ func createHidden(path string) (*os.File, error) {
 		rand.Read(b[:])
 		name := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp-"+hex.EncodeToString(b[:]))
 		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-		if !errors.Is(err, os.ErrExist) {
-			return f, err
+		if errors.Is(err, os.ErrExist) {
+			continue
 		}
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			// Name the directory, not the hidden file nobody asked for.
+			return nil, fmt.Errorf("cannot create a file in %s: %w", filepath.Dir(name), pe.Err)
+		}
+		return f, err
 	}
 	return nil, fmt.Errorf("no free temporary name beside %s", path)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
@@ -178,12 +179,20 @@ func (j *job) prepare() error {
 	if j.prefix == "" {
 		j.prefix = "bulkcancel-" + j.started.UTC().Format("20060102T150405Z")
 	}
+	if dir := filepath.Dir(j.prefix); !isDir(dir) {
+		return fmt.Errorf("--report %s: the directory %s does not exist; create it or choose another --report prefix", j.prefix, dir)
+	}
 	for _, p := range []string{j.prefix + ".csv", j.prefix + ".json"} {
 		if _, err := os.Lstat(p); err == nil {
 			return fmt.Errorf("report %s already exists; choose another --report prefix (reports are never overwritten)", p)
 		}
 	}
 	return nil
+}
+
+func isDir(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.IsDir()
 }
 
 func (j *job) readInput() (*batch.Input, error) {

@@ -48,6 +48,7 @@ func TestRunRefuses(t *testing.T) {
 		{"http to a remote host", nil, []string{"--base-url", "http://203.0.113.10/api", good}, "not loopback"},
 		{"query in base URL", nil, []string{"--base-url", base + "?x=1", good}, "query"},
 		{"report exists", nil, []string{"--base-url", base, "--report", filepath.Join(dir, "taken"), good}, "taken.json already exists"},
+		{"report directory missing", nil, []string{"--base-url", base, "--report", filepath.Join(dir, "nodir", "r"), good}, "nodir does not exist"},
 		{"resume missing", nil, []string{"--base-url", base, "--resume", filepath.Join(dir, "old.csv"), good}, "old.csv: cannot open"},
 		{"resume not a report", nil, []string{"--base-url", base, "--resume", noColumn, good}, "not a bulkcancel report"},
 	}

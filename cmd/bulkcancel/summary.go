@@ -35,7 +35,7 @@ func (j *job) printSummary(s report.Summary, code int, aborted *string, keyRejec
 			}
 			extra := ""
 			if o == batch.NotCancelable && s.Ambiguous > 0 {
-				extra = fmt.Sprintf("  (%d ambiguous: an earlier attempt probably canceled them)", s.Ambiguous)
+				extra = fmt.Sprintf("  (%d ambiguous: an earlier attempt may have canceled them)", s.Ambiguous)
 			}
 			fmt.Fprintf(w, "  %-20s %8d%s\n", o, n, extra)
 		}

@@ -154,6 +154,9 @@ func Run(ctx context.Context, cfg Config, client *Client, jobs iter.Seq[Job], si
 		}
 		return nil
 	})
+	// The stop rules are applied by the worker that has the result, before
+	// the result queues for the sink, so dispatch stops at once.
+	rule := &failureRule{cfg: cfg}
 	for range cfg.Concurrency {
 		g.Go(func() error {
 			defer senders.Done()
@@ -161,6 +164,10 @@ func Run(ctx context.Context, cfg Config, client *Client, jobs iter.Seq[Job], si
 				r := w.do(stopCtx, reqCtx, job)
 				if r.Outcome == Unauthorized {
 					stop(ErrUnauthorized)
+				}
+				if err := rule.add(r); err != nil && stopCtx.Err() == nil {
+					cfg.Log.Error().Err(err).Msg("failure rate over the limit: stopping the run")
+					stop(err)
 				}
 				if !send(r) {
 					return nil
@@ -174,22 +181,9 @@ func Run(ctx context.Context, cfg Config, client *Client, jobs iter.Seq[Job], si
 		close(results)
 	}()
 	g.Go(func() error { // collector
-		var sent, failed int
 		for r := range results {
 			if err := sink(r); err != nil {
 				return err
-			}
-			if r.Attempts == 0 {
-				continue
-			}
-			sent++
-			if !r.Final() {
-				failed++
-			}
-			if sent >= cfg.MinSample && sent > 0 && float64(failed)/float64(sent) > cfg.MaxFailureRate && stopCtx.Err() == nil {
-				cfg.Log.Error().Int("sent", sent).Int("failed", failed).Float64("max_failure_rate", cfg.MaxFailureRate).
-					Msg("failure rate over the limit: stopping the run")
-				stop(fmt.Errorf("%w: %d of %d IDs sent ended not final (limit %g)", ErrTooManyFailures, failed, sent, cfg.MaxFailureRate))
 			}
 		}
 		return nil
@@ -206,6 +200,34 @@ func Run(ctx context.Context, cfg Config, client *Client, jobs iter.Seq[Job], si
 	default:
 		return fmt.Errorf("%w: %w", ErrInterrupted, cause)
 	}
+}
+
+// failureRule is the --max-failure-rate rule over the IDs sent so far
+// that have a result. It is safe for concurrent use.
+type failureRule struct {
+	cfg Config
+
+	mu           sync.Mutex
+	sent, failed int
+	tripped      bool
+}
+
+// add counts r and returns ErrTooManyFailures, once, when the rule trips.
+func (f *failureRule) add(r Result) error {
+	if r.Attempts == 0 {
+		return nil
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.sent++
+	if !r.Final() {
+		f.failed++
+	}
+	if f.tripped || f.sent < f.cfg.MinSample || float64(f.failed)/float64(f.sent) <= f.cfg.MaxFailureRate {
+		return nil
+	}
+	f.tripped = true
+	return fmt.Errorf("%w: %d of %d IDs sent ended not final (limit %g)", ErrTooManyFailures, f.failed, f.sent, f.cfg.MaxFailureRate)
 }
 
 // stoppedBecause says why a row was not sent, for its error column.

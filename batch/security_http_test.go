@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
 	"github.com/subverseai/bulkcancel/batch"
 )
 
@@ -69,15 +70,18 @@ func TestSecRedirectIsNotFollowed(t *testing.T) {
 				}))
 				defer ts.Close()
 				ids := []string{"r1", "r2", "userinfo"}
-				rows, err := secRun(t, secConfig(2), secClient(t, hc.c, ts.URL+"/api"), secCSV(t, ids))
+				cfg := secConfig(2)
+				logs := &secLogBuffer{}
+				cfg.Log = zerolog.New(logs)
+				rows, err := secRun(t, cfg, secClient(t, hc.c, ts.URL+"/api"), secCSV(t, ids))
 				if err != nil {
 					t.Fatalf("Run: %v", err)
 				}
 				for i, id := range ids {
 					r := rows[i+1]
 					if r.Outcome != batch.UnexpectedResponse || r.HTTPStatus != code || r.Attempts != 1 || r.Final() {
-						t.Errorf("ID %s: %s, HTTP %d, %d attempts; want unexpected_response, HTTP %d, 1 attempt",
-							id, r.Outcome, r.HTTPStatus, r.Attempts, code)
+						t.Errorf("ID %s: %s, HTTP %d, %d attempts (%s); want unexpected_response, HTTP %d, 1 attempt",
+							id, r.Outcome, r.HTTPStatus, r.Attempts, r.Error, code)
 					}
 					if !strings.Contains(r.Error, "redirect") {
 						t.Errorf("ID %s: error %q does not say it was a redirect", id, r.Error)
@@ -89,7 +93,7 @@ func TestSecRedirectIsNotFollowed(t *testing.T) {
 					}
 				}
 				if n := hits.Load(); n != int64(len(ids)) {
-					t.Errorf("the redirecting server got %d requests, want %d (one each, no retry)", n, len(ids))
+					t.Errorf("the redirecting server got %d requests, want %d (one each, no retry); log:\n%s", n, len(ids), logs)
 				}
 			})
 		}

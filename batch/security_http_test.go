@@ -55,7 +55,10 @@ func TestSecRedirectIsNotFollowed(t *testing.T) {
 		for _, hc := range []struct {
 			name string
 			c    *http.Client
-		}{{"NewHTTPClient", batch.NewHTTPClient(2)}, {"plain http.Client", &http.Client{}}} {
+		}{
+			{"NewHTTPClient", batch.NewHTTPClient(2)},
+			{"plain http.Client", secPlainClient()}, // one that would follow redirects
+		} {
 			t.Run(fmt.Sprintf("%d/%s", code, hc.name), func(t *testing.T) {
 				t.Parallel()
 				var hits atomic.Int64

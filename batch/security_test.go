@@ -81,6 +81,12 @@ func secCSV(t *testing.T, ids []string) []byte {
 
 // secRun reads data as an input CSV, plans it and runs it; it returns
 // every row's Result by row number (settled rows included) and Run's error.
+// secPlainClient is an http.Client as a library user might pass one:
+// nothing set but a transport of its own, because every
+// httptest.Server.Close closes http.DefaultTransport's idle connections,
+// which can break one a parallel test is using.
+func secPlainClient() *http.Client { return &http.Client{Transport: &http.Transport{}} }
+
 func secRun(t *testing.T, cfg batch.Config, c *batch.Client, data []byte) (map[int]batch.Result, error) {
 	t.Helper()
 	in, err := batch.ReadInput(bytes.NewReader(data), "sec.csv", batch.InputOptions{})
@@ -122,7 +128,7 @@ func TestSecIDIsOnePathSegment(t *testing.T) {
 	for _, id := range secHostileIDs {
 		srv.Add(id, fake.StatusQueued)
 	}
-	rows, err := secRun(t, secConfig(4), secClient(t, &http.Client{}, base), secCSV(t, secHostileIDs))
+	rows, err := secRun(t, secConfig(4), secClient(t, secPlainClient(), base), secCSV(t, secHostileIDs))
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -170,7 +176,7 @@ func TestSecIDOnTheWire(t *testing.T) {
 		w.Write([]byte(`{"responseCode":200,"message":"Call canceled successfully!","data":{"removedJobs":1}}`))
 	}))
 	defer ts.Close()
-	rows, err := secRun(t, secConfig(2), secClient(t, &http.Client{}, ts.URL+"/api/"), secCSV(t, secHostileIDs))
+	rows, err := secRun(t, secConfig(2), secClient(t, secPlainClient(), ts.URL+"/api/"), secCSV(t, secHostileIDs))
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -240,7 +246,7 @@ func TestSecInvalidIDsAreNeverSent(t *testing.T) {
 	srv, base := secStartFake(t, fake.Options{})
 	srv.Add("good", fake.StatusQueued)
 	bad := []string{"", "   ", ".", "..", " .. ", strings.Repeat("x", 129), "a\x00b", "a\nb", "a\u0085b", "a\xffb", "a\x7f", "a\x00b"}
-	rows, err := secRun(t, secConfig(2), secClient(t, http.DefaultClient, base), secCSV(t, append(bad, "good")))
+	rows, err := secRun(t, secConfig(2), secClient(t, secPlainClient(), base), secCSV(t, append(bad, "good")))
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}

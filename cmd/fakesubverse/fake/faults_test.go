@@ -123,7 +123,7 @@ func TestTruncated(t *testing.T) {
 			t.Fatal(err)
 		}
 		req.Header.Set("x-api-key", key)
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := client.Do(req)
 		if err != nil {
 			t.Fatalf("headers not received: %v", err)
 		}

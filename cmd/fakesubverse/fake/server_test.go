@@ -28,6 +28,11 @@ func start(t *testing.T, opts fake.Options) (*fake.Server, string) {
 	return s, ts.URL
 }
 
+// client sends the tests' requests. It has a transport of its own:
+// every httptest.Server.Close closes http.DefaultTransport's idle
+// connections, which can break one a parallel test is using.
+var client = &http.Client{Transport: &http.Transport{}}
+
 type reply struct {
 	code   int
 	body   string
@@ -50,7 +55,7 @@ func send(ctx context.Context, method, base, path, apiKey, body string) (reply, 
 	if apiKey != "" {
 		req.Header.Set("x-api-key", apiKey)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return reply{}, err
 	}

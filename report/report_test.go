@@ -110,6 +110,10 @@ func TestSummaryCounts(t *testing.T) {
 	if s.AchievedRPS != 3 || s.DurationMS != 3000 {
 		t.Errorf("rate %v over %d ms", s.AchievedRPS, s.DurationMS)
 	}
+	s.Finish(7 * time.Second) // 9/7 = 1.2857…
+	if s.AchievedRPS != 1.29 {
+		t.Errorf("rate %v over 7 s, want 1.29", s.AchievedRPS)
+	}
 }
 
 func TestJSONAgreesWithCSV(t *testing.T) {

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"math"
 	"time"
 
 	"github.com/subverseai/bulkcancel/batch"
@@ -50,11 +51,12 @@ func (s *Summary) add(r batch.Result, carried bool) {
 	}
 }
 
-// Finish sets the run's duration and the achieved request rate.
+// Finish sets the run's duration and the achieved request rate, to a
+// hundredth of a request a second.
 func (s *Summary) Finish(d time.Duration) {
 	s.DurationMS = d.Milliseconds()
 	if d > 0 {
-		s.AchievedRPS = float64(s.Attempts) / d.Seconds()
+		s.AchievedRPS = math.Round(float64(s.Attempts)/d.Seconds()*100) / 100
 	}
 }
 

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command benchtable runs the performance benchmark of bulkcancel and
 // prints one table: bulkcancel against wrk and a hand-written
 // "xargs -P 64 curl" loop on the same fake API, the rate accuracy, the

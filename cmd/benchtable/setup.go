@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 // Getting ready to measure: the module root, the two binaries (built when

@@ -45,7 +45,7 @@ demo-faults: build
 	  INPUT=testdata/demo.csv BULK_ARGS="--rate 200 --concurrency 8 --timeout 5s" OUT=$(DEMO_OUT) BIN=$(BIN) sh testdata/demo.sh
 
 fuzz:
-	@for pkg_target in ./batch:FuzzClassify ./batch:FuzzReadInput ./batch:FuzzCancelURL ./report:FuzzReadResume; do \
+	@for pkg_target in ./batch:FuzzClassify ./batch:FuzzReadInput ./batch:FuzzCancelURL ./report:FuzzReadResume ./report:FuzzPageFile; do \
 	  pkg=$${pkg_target%%:*}; target=$${pkg_target##*:}; \
 	  echo "== $$target ($$pkg, $(FUZZTIME))"; \
 	  $(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \

@@ -95,18 +95,61 @@ func parseLine(t *testing.T, line []byte) []string {
 // quoted beyond need, blank lines where a page had too few rows).
 func TestRowsStayInsidePages(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
+	var want []batch.Result
+	for i := range 6000 {
+		want = append(want, randomResult(rng, i+1))
+	}
+	lengthened, blank, long := checkPages(t, want)
+	if lengthened == 0 || blank == 0 || long == 0 {
+		t.Errorf("lengthened %d rows, %d blank lines, %d rows over a page: the test does not reach every case", lengthened, blank, long)
+	}
+	t.Logf("%d rows: %d lengthened, %d blank lines, %d over a page", len(want), lengthened, blank, long)
+}
+
+// FuzzPageFile writes rows whose lengths and contents come from data and
+// checks them as TestRowsStayInsidePages does.
+func FuzzPageFile(f *testing.F) {
+	f.Add([]byte{1, 2, 3})
+	f.Add(bytes.Repeat([]byte{40, 200, 17, 0, 255, 90}, 60))
+	f.Add(bytes.Repeat([]byte{250, 251, 252}, 40))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > 3000 {
+			data = data[:3000]
+		}
+		var want []batch.Result
+		for i, b := range data {
+			r := benchResult(i + 1)
+			r.Message = strings.Repeat("m", int(b)*3)
+			switch {
+			case b == 255:
+				r.Message = strings.Repeat("page ", 1000) // longer than a page
+			case b%17 == 0:
+				r.Message = "a, \"b\"\n" + r.Message // quoted already
+				r.Error = strings.Repeat("e", int(b))
+			case b%5 == 0:
+				r = batch.Result{Row: i + 1, CallID: r.CallID, Outcome: batch.NotAttempted, RemovedJobs: -1}
+			}
+			want = append(want, r)
+		}
+		checkPages(t, want)
+	})
+}
+
+// checkPages writes want as a report and checks the file: every row that
+// fits in a page lies inside one, and every row reads back with the values
+// written. It returns how many rows were lengthened, the blank lines and
+// the rows longer than a page.
+func checkPages(t *testing.T, want []batch.Result) (lengthened, blank, long int) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "r.csv")
 	w, err := CreateCSV(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var want []batch.Result
-	for i := range 6000 {
-		r := randomResult(rng, i+1)
+	for _, r := range want {
 		if err := w.Write(r); err != nil {
 			t.Fatal(err)
 		}
-		want = append(want, r)
 	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
@@ -122,7 +165,6 @@ func TestRowsStayInsidePages(t *testing.T) {
 	if len(rows) != len(want) {
 		t.Fatalf("%d rows read, %d written", len(rows), len(want))
 	}
-	lengthened, long := 0, 0
 	for i, s := range rows {
 		line := appendResult(nil, want[i])
 		if !slices.Equal(s.fields, parseLine(t, line)) {
@@ -139,10 +181,7 @@ func TestRowsStayInsidePages(t *testing.T) {
 			t.Errorf("row %d (%d bytes) spans bytes %d..%d, across a page boundary", i+1, s.end-s.start, s.start, s.end)
 		}
 	}
-	if lengthened == 0 || blank == 0 || long == 0 {
-		t.Errorf("lengthened %d rows, %d blank lines, %d rows over a page: the test does not reach every case", lengthened, blank, long)
-	}
-	t.Logf("%d rows, %d bytes: %d lengthened, %d blank lines, %d over a page", len(rows), len(data), lengthened, blank, long)
+	return lengthened, blank, long
 }
 
 // TestLengthenChangesNoValue checks each pad on rows whose fields are

@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"os"
+	"slices"
 
 	"github.com/subverseai/bulkcancel/batch"
 )
@@ -80,7 +81,8 @@ func (p *pageFile) closePage(next int64) error {
 	if p.page == p.end/pageSize {
 		rows = p.rows
 	}
-	p.pads = append(p.pads[:0], make([]pad, len(rows))...)
+	p.pads = slices.Grow(p.pads[:0], len(rows))[:len(rows)]
+	clear(p.pads)
 	from := len(rows)
 	for i := len(rows) - 1; i >= 0 && need > 0; i-- {
 		from = i

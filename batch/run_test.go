@@ -238,7 +238,7 @@ func TestRunFailureRateAborts(t *testing.T) {
 // finish while 0.49 stops it. not_found is final and never counts.
 func TestRunFailureRateIsStrictlyMore(t *testing.T) {
 	t.Parallel()
-	srv, c := startFake(t, fake.Options{})
+	srv, _ := startFake(t, fake.Options{})
 	var ids []string
 	for i := range 40 {
 		id := fmt.Sprintf("c%02d", i)
@@ -250,7 +250,6 @@ func TestRunFailureRateIsStrictlyMore(t *testing.T) {
 		}
 		ids = append(ids, id)
 	}
-	srv.SetHook(func(ctx context.Context, id string, n int) {})
 	// Odd rows fail with a 500 (the fake answers the even ones).
 	fail := map[string]bool{}
 	for i, id := range ids {
@@ -266,7 +265,7 @@ func TestRunFailureRateIsStrictlyMore(t *testing.T) {
 		srv.ServeHTTP(w, r)
 	}))
 	defer ts.Close()
-	c = newTestClient(t, ts.URL, testKey, 1)
+	c := newTestClient(t, ts.URL, testKey, 1)
 	for _, tc := range []struct {
 		limit float64
 		want  error

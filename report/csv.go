@@ -17,8 +17,8 @@ const SyncEvery = time.Second
 
 // CSV streams report rows to PREFIX.csv: each row is written to the file
 // the moment it is given, in one write that a kill -9 cannot cut (see
-// pageFile), and the file is synced at least every SyncEvery and on Close. It also keeps the run's Summary. Its methods are
-// safe for concurrent use.
+// pageFile), and the file is synced at least every SyncEvery and on Close.
+// It also keeps the run's Summary. Its methods are safe for concurrent use.
 type CSV struct {
 	path string
 
@@ -178,41 +178,41 @@ func appendRow(b []byte, r batch.Result, p pad) []byte {
 	b = append(b, ',')
 	b = strconv.AppendBool(b, r.Final())
 	b = append(b, ',')
-	b = p.open(b, colHTTPStatus)
+	b = p.mark(b, colHTTPStatus)
 	b = appendPositive(b, r.HTTPStatus)
-	b = p.close(b, colHTTPStatus)
+	b = p.mark(b, colHTTPStatus)
 	b = append(b, ',')
-	b = p.open(b, colResponseCode)
+	b = p.mark(b, colResponseCode)
 	b = appendPositive(b, r.ResponseCode)
-	b = p.close(b, colResponseCode)
+	b = p.mark(b, colResponseCode)
 	b = append(b, ',')
 	b = appendText(b, oneLine(r.Message), p.quotes(colMessage))
 	b = append(b, ',')
-	b = p.open(b, colRemovedJobs)
+	b = p.mark(b, colRemovedJobs)
 	if r.RemovedJobs >= 0 {
 		b = strconv.AppendInt(b, int64(r.RemovedJobs), 10)
 	}
-	b = p.close(b, colRemovedJobs)
+	b = p.mark(b, colRemovedJobs)
 	b = append(b, ',')
-	b = p.open(b, colAttempts)
+	b = p.mark(b, colAttempts)
 	b = strconv.AppendInt(b, int64(r.Attempts), 10)
-	b = p.close(b, colAttempts)
+	b = p.mark(b, colAttempts)
 	b = append(b, ',')
 	b = strconv.AppendBool(b, r.Ambiguous)
 	b = append(b, ',')
-	b = p.open(b, colDurationMS)
+	b = p.mark(b, colDurationMS)
 	if d := r.Duration(); d >= 0 {
 		b = strconv.AppendInt(b, d.Milliseconds(), 10)
 	}
-	b = p.close(b, colDurationMS)
+	b = p.mark(b, colDurationMS)
 	b = append(b, ',')
-	b = p.open(b, colStartedAt)
+	b = p.mark(b, colStartedAt)
 	b = appendTime(b, r.StartedAt)
-	b = p.close(b, colStartedAt)
+	b = p.mark(b, colStartedAt)
 	b = append(b, ',')
-	b = p.open(b, colFinishedAt)
+	b = p.mark(b, colFinishedAt)
 	b = appendTime(b, r.FinishedAt)
-	b = p.close(b, colFinishedAt)
+	b = p.mark(b, colFinishedAt)
 	b = append(b, ',')
 	b = appendText(b, oneLine(r.Error), p.quotes(colError))
 	if p.crlf {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -48,7 +47,7 @@ func WriteJSON(path string, meta Meta, csvPath string) (err error) {
 		return fmt.Errorf("json report: %w", err)
 	}
 	defer src.Close()
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	tmp, err := createHidden(path)
 	if err != nil {
 		return fmt.Errorf("json report: %w", err)
 	}

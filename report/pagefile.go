@@ -136,14 +136,14 @@ type pad struct {
 
 func (p pad) quotes(col int) bool { return p.quote&(1<<col) != 0 }
 
-func (p pad) open(b []byte, col int) []byte {
+// mark appends the quote that opens or closes column col when p quotes
+// it.
+func (p pad) mark(b []byte, col int) []byte {
 	if p.quotes(col) {
 		return append(b, '"')
 	}
 	return b
 }
-
-func (p pad) close(b []byte, col int) []byte { return p.open(b, col) }
 
 // lengthen picks a pad that makes r up to need bytes longer and returns
 // it with what is still needed.

@@ -95,3 +95,26 @@ func TestCSVPublishNeverReplaces(t *testing.T) {
 		t.Errorf("directory holds %v, want only r.csv", names)
 	}
 }
+
+// TestReportsShareTheirMode: PREFIX.csv and PREFIX.json are created alike
+// (0644 less the umask), so whoever may read one may read the other.
+func TestReportsShareTheirMode(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	csvPath, _ := writeSample(t, dir)
+	jsonPath := filepath.Join(dir, "r.json")
+	if err := WriteJSON(jsonPath, Meta{}, csvPath); err != nil {
+		t.Fatal(err)
+	}
+	c, err1 := os.Stat(csvPath)
+	j, err2 := os.Stat(jsonPath)
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	if c.Mode() != j.Mode() || c.Mode().Perm()&0o600 != 0o600 {
+		t.Errorf("csv %v, json %v: want the same mode, readable and writable by the owner", c.Mode(), j.Mode())
+	}
+	if names := dirNames(t, dir); len(names) != 2 {
+		t.Errorf("directory holds %v, want only r.csv and r.json", names)
+	}
+}

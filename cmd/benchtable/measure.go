@@ -119,14 +119,8 @@ func (b *bench) runBulk(ctx context.Context, f *fakeServer, o bulkOpts) (runResu
 	defer logf.Close()
 	cmd.Stdout, cmd.Stderr = logf, logf
 
-	r := runResult{Rows: o.rows}
-	fakeCPU0, busy0 := f.cpu(), readCPUTimes()
-	r.Start = time.Now()
-	err = b.procs.run(cmd)
-	wall := time.Since(r.Start)
-	r.Busy = readCPUTimes().busy - busy0.busy
-	r.FakeCPU = f.cpu() - fakeCPU0
-	r.usage = usageOf(cmd, wall)
+	r, err := b.timed(cmd, f)
+	r.Rows = o.rows
 	if ctx.Err() != nil {
 		return r, ctx.Err()
 	}
@@ -221,14 +215,7 @@ func (b *bench) runWrk(ctx context.Context, f *fakeServer, ids string, conns int
 		"-d"+strconv.Itoa(int(d.Seconds()))+"s", "-s", script, f.Base, "--", ids, apiKey, strconv.Itoa(threads))
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
-	r := runResult{}
-	fakeCPU0, busy0 := f.cpu(), readCPUTimes()
-	r.Start = time.Now()
-	err := b.procs.run(cmd)
-	wall := time.Since(r.Start)
-	r.Busy = readCPUTimes().busy - busy0.busy
-	r.FakeCPU = f.cpu() - fakeCPU0
-	r.usage = usageOf(cmd, wall)
+	r, err := b.timed(cmd, f)
 	_ = os.WriteFile(b.path("logs", name+".log"), []byte(out.String()), 0o644)
 	if ctx.Err() != nil {
 		return r, ctx.Err()
@@ -258,14 +245,8 @@ func (b *bench) runCurl(ctx context.Context, f *fakeServer, ids string, n, conns
 		b.curlBin, "-s", "-o", "/dev/null", "-X", "PUT", "-H", "x-api-key: "+apiKey, f.Base+"/call/cancel/{}")
 	var out strings.Builder
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = in, &out, &out
-	r := runResult{Rows: n}
-	fakeCPU0, busy0 := f.cpu(), readCPUTimes()
-	r.Start = time.Now()
-	err = b.procs.run(cmd)
-	wall := time.Since(r.Start)
-	r.Busy = readCPUTimes().busy - busy0.busy
-	r.FakeCPU = f.cpu() - fakeCPU0
-	r.usage = usageOf(cmd, wall) // xargs waited for every curl: their CPU is in it
+	r, err := b.timed(cmd, f) // xargs waits for every curl: their CPU is in its usage
+	r.Rows = n
 	if ctx.Err() != nil {
 		return r, ctx.Err()
 	}
@@ -319,4 +300,18 @@ func (b *bench) path(elem ...string) string {
 	p := filepath.Join(append([]string{b.out}, elem...)...)
 	_ = os.MkdirAll(filepath.Dir(p), 0o755)
 	return p
+}
+
+// timed runs cmd to its end and measures it: wall time, its own CPU and
+// memory, the fake's CPU and the whole machine's busy time meanwhile.
+func (b *bench) timed(cmd *exec.Cmd, f *fakeServer) (runResult, error) {
+	var r runResult
+	fakeCPU0, busy0 := f.cpu(), readCPUTimes()
+	r.Start = time.Now()
+	err := b.procs.run(cmd)
+	wall := time.Since(r.Start)
+	r.Busy = readCPUTimes().busy - busy0.busy
+	r.FakeCPU = f.cpu() - fakeCPU0
+	r.usage = usageOf(cmd, wall)
+	return r, err
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"io"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -45,7 +46,6 @@ type cmdResult struct {
 // defaults to harnessKey) and stdin.
 func runCmd(t *testing.T, vars map[string]string, stdin string, args ...string) cmdResult {
 	t.Helper()
-	var out, errw syncBuffer
 	getenv := func(k string) string {
 		if v, ok := vars[k]; ok {
 			return v
@@ -55,7 +55,14 @@ func runCmd(t *testing.T, vars map[string]string, stdin string, args ...string) 
 		}
 		return ""
 	}
-	e := &env{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errw, getenv: getenv,
+	return runWith(getenv, strings.NewReader(stdin), args...)
+}
+
+// runWith runs the command in-process with getenv and stdin, capturing
+// stdout and stderr.
+func runWith(getenv func(string) string, stdin io.Reader, args ...string) cmdResult {
+	var out, errw syncBuffer
+	e := &env{stdin: stdin, stdout: &out, stderr: &errw, getenv: getenv,
 		signals: make(chan os.Signal), now: time.Now}
 	code := run(args, e)
 	return cmdResult{code, out.String(), errw.String()}

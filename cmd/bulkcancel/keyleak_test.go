@@ -17,10 +17,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
 )
@@ -28,50 +26,19 @@ import (
 // leakKey is recognisable anywhere it might turn up.
 const leakKey = "sk-LEAKCHECK-7f3a9c"
 
-// leakBuffer is an io.Writer safe for the logger and the test at once.
-type leakBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *leakBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *leakBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// leakOut is what one in-process run left on stdout and stderr.
-type leakOut struct {
-	code           int
-	stdout, stderr string
-}
-
 // leakRun runs the command in-process with the variables vars (nothing
 // else is set) and stdin.
-func leakRun(t *testing.T, vars map[string]string, stdin io.Reader, args ...string) leakOut {
+func leakRun(t *testing.T, vars map[string]string, stdin io.Reader, args ...string) cmdResult {
 	t.Helper()
 	if stdin == nil {
 		stdin = strings.NewReader("")
 	}
-	var out, errw leakBuffer
-	e := &env{
-		stdin: stdin, stdout: &out, stderr: &errw,
-		getenv:  func(k string) string { return vars[k] },
-		signals: make(chan os.Signal), now: time.Now,
-	}
-	code := run(args, e)
-	return leakOut{code, out.String(), errw.String()}
+	return runWith(func(k string) string { return vars[k] }, stdin, args...)
 }
 
 // leakScan fails the test if the key is in any of outs or in any file
 // under dir except the key files named in allowed.
-func leakScan(t *testing.T, o leakOut, dir string, allowed ...string) {
+func leakScan(t *testing.T, o cmdResult, dir string, allowed ...string) {
 	t.Helper()
 	if strings.Contains(o.stdout, leakKey) {
 		t.Errorf("the key is on stdout:\n%s", o.stdout)
@@ -162,7 +129,7 @@ func leakKeyFile(t *testing.T, dir string, perm os.FileMode) string {
 
 // leakCheckReport checks that the run wrote both reports with one row per
 // input row and that every stderr line is JSON.
-func leakCheckReport(t *testing.T, o leakOut, prefix string, rows int) {
+func leakCheckReport(t *testing.T, o cmdResult, prefix string, rows int) {
 	t.Helper()
 	f, err := os.Open(prefix + ".csv")
 	if err != nil {
@@ -369,7 +336,7 @@ func TestKeyleakHelpAndRefusals(t *testing.T) {
 		})
 	}
 	t.Cleanup(func() { // after the parallel subtests
-		leakScan(t, leakOut{}, dir, twoLines, spaced, nonASCII)
+		leakScan(t, cmdResult{}, dir, twoLines, spaced, nonASCII)
 		for _, p := range []string{report + ".csv", report + ".json"} {
 			if _, err := os.Stat(p); err == nil {
 				t.Errorf("a refused run created %s", p)

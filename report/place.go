@@ -34,15 +34,12 @@ func createHidden(path string) (*os.File, error) {
 // existing path is never replaced. The directory is synced so the name
 // survives a crash.
 func place(tmp, path string) error {
-	exists := fmt.Errorf("report %s already exists; not replaced; choose another --report prefix", path)
 	if err := os.Link(tmp, path); err != nil {
-		if errors.Is(err, os.ErrExist) {
-			return exists
+		_, serr := os.Lstat(path)
+		if errors.Is(err, os.ErrExist) || serr == nil {
+			return fmt.Errorf("report %s already exists; not replaced; choose another --report prefix", path)
 		}
-		// A file system without hard links: rename, after checking.
-		if _, serr := os.Lstat(path); serr == nil {
-			return exists
-		}
+		// A file system without hard links: rename, having checked above.
 		if err := os.Rename(tmp, path); err != nil {
 			return err
 		}

@@ -153,7 +153,7 @@ func benchJobs(ids []string) iter.Seq[batch.Job] {
 
 func benchConfig(concurrency int) batch.Config {
 	cfg := batch.DefaultConfig()
-	cfg.Rate, cfg.Concurrency = 0, concurrency
+	cfg.AutoRate, cfg.Rate, cfg.Concurrency = false, 0, concurrency
 	return cfg
 }
 

@@ -95,6 +95,7 @@ type Attempt struct {
 	Verdict
 	HTTPStatus int           // 0 when no answer came
 	RetryAfter time.Duration // the answer's Retry-After, 0 when absent
+	Quota      Quota         // the answer's rate-limit headers
 	Err        error         // transport failure; Verdict.Outcome is TransportError
 	Written    bool          // the request was written to the connection (it may have reached the server)
 	Start      time.Time
@@ -122,11 +123,13 @@ func (c *Client) Cancel(ctx context.Context, id string) (a Attempt) {
 	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), http.MethodPut, c.URL(id), nil)
 	if err != nil {
 		a.Verdict = Verdict{Outcome: UnexpectedResponse, RemovedJobs: -1, Detail: "cannot build request: " + redactURL(err)}
+		a.Quota.Remaining = -1
 		return a
 	}
 	req.Header = c.header // read-only: net/http never modifies a request's Header
 	resp, err := c.hc.Do(req)
 	a.Written = written.Load()
+	a.Quota.Remaining = -1
 	if err != nil {
 		a.Err = unwrapURLError(err)
 		a.Verdict = Verdict{Outcome: TransportError, RemovedJobs: -1, Detail: describeTransport(a.Err, a.Written)}
@@ -135,6 +138,7 @@ func (c *Client) Cancel(ctx context.Context, id string) (a Attempt) {
 	defer resp.Body.Close()
 	a.HTTPStatus = resp.StatusCode
 	a.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+	a.Quota = ParseQuota(resp.Header, time.Now())
 	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxBody+1))
 	if err != nil {
 		a.Err = unwrapURLError(err)

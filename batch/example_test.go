@@ -57,7 +57,7 @@ func Example() {
 
 	cfg := batch.DefaultConfig()
 	cfg.Concurrency = 4
-	cfg.Rate = 50 // requests a second, retries included
+	cfg.AutoRate, cfg.Rate = false, 50 // a ceiling: requests a second, retries included
 	var results []batch.Result
 	err = batch.Run(context.Background(), cfg, client, slices.Values(jobs), func(r batch.Result) error {
 		results = append(results, r) // the sink is called from one goroutine

@@ -37,7 +37,7 @@ func newTestClient(t *testing.T, base, key string, concurrency int) *Client {
 // testConfig is DefaultConfig made fast: no rate limit, no real waits.
 func testConfig() Config {
 	c := DefaultConfig()
-	c.Rate = 0
+	c.AutoRate, c.Rate = false, 0
 	c.Timeout = 5 * time.Second
 	c.Clock = &instantClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	c.Jitter = func() float64 { return 0.5 }

@@ -7,18 +7,25 @@ import (
 	"iter"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
 	"golang.org/x/sync/errgroup"
-	"golang.org/x/time/rate"
 )
 
 // Config tunes a run. Start from DefaultConfig; the zero value is not
 // usable.
 type Config struct {
-	Concurrency    int           // most requests in flight at once
-	Rate           float64       // attempts per second, retries included; 0 means unlimited
+	Concurrency int // most requests in flight at once
+	// AutoRate finds the API's limit: the pace starts at AutoStartRate,
+	// rises while answers are good and is cut when the API pushes back.
+	AutoRate bool
+	// Rate, without AutoRate, is a ceiling in attempts per second
+	// (retries included): the pace starts there, never exceeds it, and is
+	// cut below it when the API pushes back. 0 means no ceiling.
+	Rate           float64
+	MaxRate        float64       // with AutoRate, the highest pace; 0 means none
 	Burst          int           // token-bucket burst
 	MaxAttempts    int           // attempts per ID, the first included
 	Timeout        time.Duration // one attempt's deadline
@@ -31,16 +38,21 @@ type Config struct {
 	// rows end transport_error). Without it a stopped run lets them finish.
 	Abandon <-chan struct{}
 
-	Clock  Clock          // time source for backoff and the shared pause; nil means the real clock
+	Clock  Clock          // time source for backoff, the pause and the pacer; nil means the real clock
 	Jitter func() float64 // a number in [0, 1) per backoff; nil means math/rand/v2
 	Log    zerolog.Logger // a warn line per retry and per abort; the zero value logs nothing
+	// QuietRetries logs retries at debug level instead of warn, for a
+	// display that counts them instead (see Live).
+	QuietRetries bool
+	// Live, when set, is kept up to date with the run's counters and pace.
+	Live *Live
 }
 
 // DefaultConfig returns the settings the command line uses by default.
 func DefaultConfig() Config {
 	return Config{
 		Concurrency:    8,
-		Rate:           10,
+		AutoRate:       true,
 		Burst:          1,
 		MaxAttempts:    5,
 		Timeout:        30 * time.Second,
@@ -58,7 +70,11 @@ func (c Config) Validate() error {
 	case c.Concurrency < 1:
 		return fmt.Errorf("concurrency must be at least 1, got %d", c.Concurrency)
 	case c.Rate < 0:
-		return fmt.Errorf("rate must be 0 (unlimited) or more, got %g", c.Rate)
+		return fmt.Errorf("rate must be 0 (no ceiling) or more, got %g", c.Rate)
+	case c.MaxRate < 0:
+		return fmt.Errorf("max-rate must be 0 (none) or more, got %g", c.MaxRate)
+	case c.MaxRate > 0 && !c.AutoRate:
+		return fmt.Errorf("max-rate caps --rate auto only; with a number, --rate is already the ceiling")
 	case c.Burst < 1:
 		return fmt.Errorf("burst must be at least 1, got %d", c.Burst)
 	case c.MaxAttempts < 1:
@@ -81,9 +97,11 @@ func (c Config) Validate() error {
 // is returned.
 //
 // Up to Config.Concurrency attempts are in flight at once; every attempt,
-// retries included, waits on one shared rate limiter and on the shared
-// pause a 429 sets. Transport failures, 429 and 5xx are retried with capped
-// exponential backoff; definitive answers never are.
+// retries included, waits on one shared rate limiter, whose pace the
+// pacer adapts to the API, and on the shared pause a Retry-After sets.
+// Transport failures, 429 and 5xx are retried with capped exponential
+// backoff; definitive answers never are. A row waiting for its retry
+// holds no request slot: it goes back in line when its wait is over.
 //
 // Canceling ctx stops dispatch: nothing new is sent, attempts in flight
 // finish (at most Config.Timeout), and every job not yet sent gets a
@@ -101,9 +119,8 @@ func Run(ctx context.Context, cfg Config, client *Client, jobs iter.Seq[Job], si
 	if cfg.Jitter == nil {
 		cfg.Jitter = rand.Float64
 	}
-	limit := rate.Limit(cfg.Rate)
-	if cfg.Rate == 0 {
-		limit = rate.Inf
+	if cfg.Live == nil {
+		cfg.Live = new(Live)
 	}
 
 	stopCtx, stop := context.WithCancelCause(ctx) // ends dispatch
@@ -121,8 +138,11 @@ func Run(ctx context.Context, cfg Config, client *Client, jobs iter.Seq[Job], si
 		}()
 	}
 
-	w := &worker{cfg: cfg, client: client, limiter: rate.NewLimiter(limit, cfg.Burst), pause: &pause{}}
-	work := make(chan Job)
+	pace := newPacer(cfg, cfg.Clock.Now())
+	cfg.Live.pace.Store(pace)
+	w := &worker{cfg: cfg, client: client, pace: pace, live: cfg.Live}
+	work := make(chan *item)
+	retry := make(chan *item)
 	results := make(chan Result, cfg.Concurrency)
 	send := func(r Result) bool {
 		select {
@@ -133,47 +153,133 @@ func Run(ctx context.Context, cfg Config, client *Client, jobs iter.Seq[Job], si
 		}
 	}
 
+	// Every item is pending from dispatch until its Result is handed on;
+	// the workers leave once the producer is done and none is pending.
+	var pending atomic.Int64
+	var produced atomic.Bool
+	allDone := make(chan struct{})
+	var closeAll sync.Once
+	// Rows waiting out a backoff hold no request slot, but at most
+	// openRows rows are open at once, so a run whose every answer fails
+	// stops having touched a bounded number of IDs.
+	open := make(chan struct{}, openRows*cfg.Concurrency)
+	settle := func() {
+		<-open
+		if pending.Add(-1) == 0 && produced.Load() {
+			closeAll.Do(func() { close(allDone) })
+		}
+	}
+	// The stop rules are applied where the result is, before it queues
+	// for the sink, so dispatch stops at once.
+	rule := &failureRule{cfg: cfg}
+	finish := func(r Result) bool {
+		defer settle()
+		if r.Outcome == Unauthorized {
+			stop(ErrUnauthorized)
+		}
+		if err := rule.add(r); err != nil && stopCtx.Err() == nil {
+			cfg.Log.Error().Err(err).Msg("failure rate over the limit: stopping the run")
+			stop(err)
+		}
+		return send(r)
+	}
+
 	var senders sync.WaitGroup
 	senders.Add(1 + cfg.Concurrency)
 	g.Go(func() error { // producer
 		defer senders.Done()
-		defer close(work)
+		defer func() {
+			produced.Store(true)
+			if pending.Load() == 0 {
+				closeAll.Do(func() { close(allDone) })
+			}
+			close(work)
+		}()
 		for job := range jobs {
 			if stopCtx.Err() == nil {
+				acquired := false
 				select {
-				case work <- job:
-					continue
+				case open <- struct{}{}:
+					acquired = true
 				case <-stopCtx.Done():
 				case <-gctx.Done():
 					return nil
 				}
+				if acquired {
+					pending.Add(1)
+					select {
+					case work <- newItem(job):
+						continue
+					case <-stopCtx.Done():
+						pending.Add(-1)
+						<-open
+					case <-gctx.Done():
+						return nil
+					}
+				}
 			}
-			if !send(Result{Row: job.Row, CallID: job.ID, Outcome: NotAttempted, RemovedJobs: -1, Error: stoppedBecause(stopCtx)}) {
+			if !send(Result{Row: job.Row, CallID: job.ID, Outcome: NotAttempted, RemovedJobs: -1,
+				Ambiguous: job.MaybeSent, Error: stoppedBecause(stopCtx)}) {
 				return nil
 			}
 		}
 		return nil
 	})
-	// The stop rules are applied by the worker that has the result, before
-	// the result queues for the sink, so dispatch stops at once.
-	rule := &failureRule{cfg: cfg}
+	// backoff waits out a row's retry delay off the worker, then puts it
+	// back in line; a run that stops meanwhile settles it instead.
+	backoff := func(it *item, d time.Duration) {
+		cfg.Live.waiting.Add(1)
+		defer cfg.Live.waiting.Add(-1)
+		defer senders.Done()
+		select {
+		case <-cfg.Clock.After(d):
+			select {
+			case retry <- it:
+				return
+			case <-stopCtx.Done():
+			case <-gctx.Done():
+				return
+			}
+		case <-stopCtx.Done():
+		case <-gctx.Done():
+			return
+		}
+		it.stopped(stopCtx)
+		finish(it.r)
+	}
 	for range cfg.Concurrency {
 		g.Go(func() error {
 			defer senders.Done()
-			for job := range work {
-				r := w.do(stopCtx, reqCtx, job)
-				if r.Outcome == Unauthorized {
-					stop(ErrUnauthorized)
+			in := work
+			for {
+				var it *item
+				select { // a row back from its backoff goes first
+				case it = <-retry:
+				default:
+					select {
+					case it = <-retry:
+					case next, ok := <-in:
+						if !ok {
+							in = nil
+							continue
+						}
+						it = next
+					case <-allDone:
+						return nil
+					case <-gctx.Done():
+						return nil
+					}
 				}
-				if err := rule.add(r); err != nil && stopCtx.Err() == nil {
-					cfg.Log.Error().Err(err).Msg("failure rate over the limit: stopping the run")
-					stop(err)
+				d, done := w.attempt(stopCtx, reqCtx, it)
+				if done {
+					if !finish(it.r) {
+						return nil
+					}
+					continue
 				}
-				if !send(r) {
-					return nil
-				}
+				senders.Add(1)
+				go backoff(it, d)
 			}
-			return nil
 		})
 	}
 	go func() {
@@ -201,6 +307,10 @@ func Run(ctx context.Context, cfg Config, client *Client, jobs iter.Seq[Job], si
 		return fmt.Errorf("%w: %w", ErrInterrupted, cause)
 	}
 }
+
+// openRows times Config.Concurrency is how many rows may be open at once:
+// sent at least once and not yet settled, in flight or in backoff.
+const openRows = 4
 
 // failureRule is the --max-failure-rate rule over the IDs sent so far
 // that have a result. It is safe for concurrent use.

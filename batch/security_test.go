@@ -38,7 +38,7 @@ var secHostileIDs = []string{
 func secConfig(concurrency int) batch.Config {
 	c := batch.DefaultConfig()
 	c.Concurrency = concurrency
-	c.Rate = 0
+	c.AutoRate, c.Rate = false, 0
 	c.MaxAttempts = 3
 	c.Timeout = 10 * time.Second
 	c.BaseBackoff = time.Millisecond

@@ -273,7 +273,7 @@ func TestEndToEndAborts(t *testing.T) {
 		}
 		rep := readJSONReport(t, prefix)
 		sent := rep.Summary.ByOutcome["server_error"]
-		if sent < 50 || sent > 50+8+1 || rep.Summary.ByOutcome["not_attempted"] != len(ids)-sent {
+		if sent < 50 || sent > 50+4*8+1 || rep.Summary.ByOutcome["not_attempted"] != len(ids)-sent {
 			t.Errorf("by outcome %v", rep.Summary.ByOutcome)
 		}
 		if rep.Aborted == nil || !strings.Contains(*rep.Aborted, "failure rate") {

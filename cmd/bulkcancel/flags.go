@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,7 +26,8 @@ type options struct {
 	noHeader   bool
 
 	concurrency    int
-	rate           float64
+	rate           rateFlag
+	maxRate        float64
 	burst          int
 	maxAttempts    int
 	timeout        time.Duration
@@ -63,7 +66,7 @@ var flagGroups = []struct {
 }{
 	{"Input", []string{"column", "no-header", "shard", "resume"}},
 	{"API", []string{"base-url", "api-key-file"}},
-	{"Pace and retries", []string{"concurrency", "rate", "burst", "max-attempts", "timeout", "max-backoff"}},
+	{"Pace and retries", []string{"concurrency", "rate", "max-rate", "burst", "max-attempts", "timeout", "max-backoff"}},
 	{"Safety", []string{"dry-run", "yes", "max-failure-rate", "min-sample"}},
 	{"Output", []string{"report", "log-format", "log-level", "progress"}},
 	{"Other", []string{"version", "help"}},
@@ -82,7 +85,9 @@ func newFlagSet(o *options, getenv func(string) string) *flag.FlagSet {
 	fs.StringVar(&o.column, "column", "auto", "ID column header; auto takes the first of call_id, callId, call id, id")
 	fs.BoolVar(&o.noHeader, "no-header", false, "the file has no header row; IDs are in the first column")
 	fs.IntVar(&o.concurrency, "concurrency", d.Concurrency, "most requests in flight at once")
-	fs.Float64Var(&o.rate, "rate", d.Rate, "requests per second, retries included; 0 means unlimited")
+	o.rate = rateFlag{auto: d.AutoRate, n: d.Rate}
+	fs.Var(&o.rate, "rate", "requests per second, retries included: auto finds the API's limit (starts at 10/s, rises while answers are good, backs off on pushback); a number N is a ceiling that still backs off; 0 is no ceiling")
+	fs.Float64Var(&o.maxRate, "max-rate", d.MaxRate, "with --rate auto, the highest rate it may reach; 0 means none")
 	fs.IntVar(&o.burst, "burst", d.Burst, "token-bucket burst")
 	fs.IntVar(&o.maxAttempts, "max-attempts", d.MaxAttempts, "attempts per ID, the first included")
 	fs.DurationVar(&o.timeout, "timeout", d.Timeout, "one attempt's deadline")
@@ -100,6 +105,41 @@ func newFlagSet(o *options, getenv func(string) string) *flag.FlagSet {
 	fs.BoolVar(&o.version, "version", false, "print version and exit")
 	fs.BoolVar(&o.help, "help", false, "print this help and exit")
 	return fs
+}
+
+// rateFlag is --rate: "auto", or a number of requests a second.
+type rateFlag struct {
+	auto bool
+	n    float64
+}
+
+func (r *rateFlag) String() string {
+	if r == nil || r.auto {
+		return "auto"
+	}
+	return strconv.FormatFloat(r.n, 'g', -1, 64)
+}
+
+func (r *rateFlag) Set(v string) error {
+	v = strings.TrimSpace(v)
+	if strings.EqualFold(v, "auto") {
+		*r = rateFlag{auto: true}
+		return nil
+	}
+	n, err := strconv.ParseFloat(v, 64)
+	if err != nil || n < 0 || math.IsNaN(n) || math.IsInf(n, 0) {
+		return errors.New("want auto, or a number of requests a second (0: no ceiling)")
+	}
+	*r = rateFlag{n: n}
+	return nil
+}
+
+// json is the rate for the JSON report: the string "auto" or a number.
+func (r rateFlag) json() any {
+	if r.auto {
+		return "auto"
+	}
+	return r.n
 }
 
 // usageError is a command-line mistake: exit 2 with the message and a
@@ -189,15 +229,18 @@ func (o *options) check() error {
 		}
 		o.shards = s
 	}
-	if o.rate > 0 && o.rate < 0.001 {
-		return usagef("--rate %g is below one request in 1000 seconds; did you mean 0 (unlimited)?", o.rate)
+	if o.rate.n > 0 && o.rate.n < 0.001 {
+		return usagef("--rate %g is below one request in 1000 seconds; did you mean 0 (no ceiling) or auto?", o.rate.n)
+	}
+	if o.maxRate > 0 && o.maxRate < 0.001 {
+		return usagef("--max-rate %g is below one request in 1000 seconds; did you mean 0 (none)?", o.maxRate)
 	}
 	return nil
 }
 
 func (o *options) batchConfig() batch.Config {
 	c := batch.DefaultConfig()
-	c.Concurrency, c.Rate, c.Burst = o.concurrency, o.rate, o.burst
+	c.Concurrency, c.AutoRate, c.Rate, c.MaxRate, c.Burst = o.concurrency, o.rate.auto, o.rate.n, o.maxRate, o.burst
 	c.MaxAttempts, c.Timeout, c.MaxBackoff = o.maxAttempts, o.timeout, o.maxBackoff
 	c.MaxFailureRate, c.MinSample = o.maxFailureRate, o.minSample
 	if c.BaseBackoff > c.MaxBackoff {
@@ -212,7 +255,7 @@ func (o *options) configJSON(keySource, prefix string) map[string]any {
 	return map[string]any{
 		"base_url": o.baseURL, "api_key_file": o.apiKeyFile, "api_key_source": keySource,
 		"column": cmp.Or(o.column, "auto"), "no_header": o.noHeader,
-		"concurrency": o.concurrency, "rate": o.rate, "burst": o.burst, "max_attempts": o.maxAttempts,
+		"concurrency": o.concurrency, "rate": o.rate.json(), "max_rate": o.maxRate, "burst": o.burst, "max_attempts": o.maxAttempts,
 		"timeout": o.timeout.String(), "max_backoff": o.maxBackoff.String(),
 		"report": prefix, "resume": o.resume, "dry_run": o.dryRun, "yes": o.yes,
 		"max_failure_rate": o.maxFailureRate, "min_sample": o.minSample, "shard": o.shard,

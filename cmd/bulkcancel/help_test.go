@@ -16,7 +16,7 @@ var ttySpecFlags = []struct{ name, def string }{
 	{"column", "auto"},
 	{"no-header", ""},
 	{"concurrency", "8"},
-	{"rate", "10"},
+	{"rate", "auto"},
 	{"burst", "1"},
 	{"max-attempts", "5"},
 	{"timeout", "30s"},

@@ -56,7 +56,7 @@ func (j *job) logStart() {
 		Int("rows", c.Rows).Int("to_send", c.Send).Int("invalid", c.Invalid).Int("duplicate", c.Duplicate).
 		Int("carried", c.Carried).Int("other_shard", c.OtherShard).
 		Str("base_url", j.o.baseURL).Str("key_source", j.keySource).
-		Float64("rate", j.o.rate).Int("concurrency", j.o.concurrency).Bool("dry_run", j.o.dryRun).
+		Str("rate", j.o.rate.String()).Int("concurrency", j.o.concurrency).Bool("dry_run", j.o.dryRun).
 		Str("report", j.prefix+".csv").Msg("starting")
 }
 

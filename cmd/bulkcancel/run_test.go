@@ -33,7 +33,7 @@ func TestRunRefuses(t *testing.T) {
 		{"unknown flag", nil, []string{"--base-url", base, "--bogus", good}, "unknown flag -bogus"},
 		{"bad number", nil, []string{"--base-url", base, "--concurrency", "many", good}, "concurrency"},
 		{"zero concurrency", nil, []string{"--base-url", base, "--concurrency", "0", good}, "concurrency must be at least 1"},
-		{"negative rate", nil, []string{"--base-url", base, "--rate", "-1", good}, "rate must be 0"},
+		{"negative rate", nil, []string{"--base-url", base, "--rate", "-1", good}, "want auto, or a number"},
 		{"bad shard", nil, []string{"--base-url", base, "--shard", "4/4", good}, "0 <= K < N"},
 		{"bad log level", nil, []string{"--base-url", base, "--log-level", "loud", good}, "--log-level"},
 		{"failure rate over 1", nil, []string{"--base-url", base, "--max-failure-rate", "2", good}, "max-failure-rate"},

@@ -219,7 +219,8 @@ func TestShardDryRun(t *testing.T) {
 		t.Errorf("a dry run sent %d requests", got)
 	}
 	want := "Dry run: nothing was sent.\n" +
-		"Would send 20 of 35 rows to " + host + " (about 5s at --rate 4).\n" +
+		"Would send 20 of 35 rows to " + host + ".\n" +
+		"Time: about 5s at 4/s (the --rate ceiling), or longer if the API pushes back.\n" +
 		"Skipped: 3 invalid, 2 duplicate, 10 carried from --resume.\n"
 	if !strings.HasPrefix(stdout, want) {
 		t.Errorf("stdout:\n%s\nwant it to start:\n%s", stdout, want)

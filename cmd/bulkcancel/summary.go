@@ -17,11 +17,11 @@ func (j *job) printSummary(s report.Summary, code int, aborted *string, keyRejec
 	c := j.plan.Counts
 	if j.o.dryRun {
 		fmt.Fprintf(w, "Dry run: nothing was sent.\n")
-		fmt.Fprintf(w, "Would send %d of %d rows to %s", c.Send, c.Rows, host(j.o.baseURL))
-		if eta := estimate(c.Send, j.o.rate); eta != "" {
-			fmt.Fprintf(w, " (about %s at --rate %g)", eta, j.o.rate)
+		fmt.Fprintf(w, "Would send %d of %d rows to %s.\n", c.Send, c.Rows, host(j.o.baseURL))
+		if c.Send > 0 {
+			fmt.Fprintf(w, "%s\n", paceEstimate(c.Send, j.o.rate, j.o.maxRate))
 		}
-		fmt.Fprintf(w, ".\nSkipped: %d invalid, %d duplicate, %d carried from --resume", c.Invalid, c.Duplicate, c.Carried)
+		fmt.Fprintf(w, "Skipped: %d invalid, %d duplicate, %d carried from --resume", c.Invalid, c.Duplicate, c.Carried)
 		if c.OtherShard > 0 {
 			fmt.Fprintf(w, ", %d in other shards", c.OtherShard)
 		}
@@ -113,6 +113,26 @@ func host(base string) string {
 		return base
 	}
 	return u.Host
+}
+
+// paceEstimate says how long n requests may take. The API's limit cannot
+// be known before a run, so it names the rates it assumes.
+func paceEstimate(n int, r rateFlag, maxRate float64) string {
+	at := func(rate float64) string { return fmt.Sprintf("about %s at %g/s", estimate(n, rate), rate) }
+	switch {
+	case r.auto && maxRate > 0 && maxRate <= batch.AutoStartRate:
+		return fmt.Sprintf("Time: %s (--max-rate), or longer if the API pushes back.", at(maxRate))
+	case r.auto:
+		high := 100.0
+		if maxRate > 0 {
+			high = maxRate
+		}
+		return fmt.Sprintf("Time: the API's rate limit cannot be known before a run; --rate auto starts at %d/s and rises to what the API allows: %s, %s.",
+			batch.AutoStartRate, at(batch.AutoStartRate), at(high))
+	case r.n > 0:
+		return fmt.Sprintf("Time: %s (the --rate ceiling), or longer if the API pushes back.", at(r.n))
+	}
+	return "Time: no --rate ceiling: as fast as --concurrency and the API allow (the API's limit cannot be known before a run)."
 }
 
 // estimate is how long n requests take at rate per second ("" when rate

@@ -1,0 +1,547 @@
+package batch
+
+import (
+	"context"
+	"math"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// AutoStartRate is where Config.AutoRate starts, in requests a second.
+const AutoStartRate = 10
+
+// MinRate is the least the pace is ever cut to (unless a lower ceiling
+// was asked for).
+const MinRate = 1
+
+// HeldBy says what set the pace at a moment of the run.
+type HeldBy string
+
+// What can hold the pace.
+const (
+	HeldByNothing     HeldBy = "nothing"     // still rising, or no ceiling and no pushback
+	HeldByAPI         HeldBy = "api"         // the API pushed back or its rate-limit headers say so
+	HeldByConcurrency HeldBy = "concurrency" // every request slot is busy: the rate is not what binds
+	HeldByLatency     HeldBy = "latency"     // the API slowed down under load: rising stopped
+	HeldByRate        HeldBy = "rate"        // the --rate ceiling
+	HeldByMaxRate     HeldBy = "max_rate"    // the --max-rate cap of --rate auto
+)
+
+// Tuning of the controller. The figures come from the rate benchmarks
+// (docs: performance); see pacer for what each does.
+const (
+	slowStartDouble = 300 * time.Millisecond // slow start doubles the rate this often
+	estimateSpan    = 1 * time.Second        // answers counted to estimate the API's limit
+	slowStartSpan   = 500 * time.Millisecond // ...when slow start ends
+	estimateMinSpan = 250 * time.Millisecond // less active time than this gives no estimate
+	estimateMin     = 10                     // nor do fewer answers
+	slowStartShare  = 0.85                   // ...this share when slow start ends
+	plateau         = 0.97                   // the cubic levels off at this share of the estimate
+	cutToEstimate   = 0.95                   // after pushback, pace at this share of the estimate...
+	cutMost         = 0.9                    // ...and at most this share of the rate that was pushed back
+	cutBlind        = 0.5                    // the cut when there is no estimate
+	probeAfter      = 10 * time.Second       // the cubic regains the cut's gap in this long, then probes
+	bindUse         = 0.8                    // sending less than this share of the rate: something else binds
+	busyShare       = 0.85                   // in flight at least this share of --concurrency: it binds
+	latencyFactor   = 4                      // latency this many times the low-load figure...
+	latencyMargin   = 100 * time.Millisecond // ...and this much above it stops the rise
+	ringSlot        = 100 * time.Millisecond
+	ringSlots       = 20 // 2 s of history
+)
+
+// RateReport says how the pace went over a run, for the summary.
+type RateReport struct {
+	Auto    bool    `json:"auto"`              // --rate auto
+	Start   float64 `json:"start"`             // requests a second at the start; 0 means no ceiling
+	Highest float64 `json:"highest"`           // the highest pace set; 0 means no ceiling
+	Final   float64 `json:"final"`             // the pace at the end; 0 means no ceiling
+	Allowed float64 `json:"api_allowed"`       // the rate the API was seen to allow; 0 when it never pushed back
+	HeldBy  HeldBy  `json:"held_by"`           // what held the pace at the end
+	Cuts    int     `json:"cuts"`              // times the API pushed back and the pace was cut
+	Headers bool    `json:"api_rate_headers"`  // the API sent rate-limit headers
+	Note    string  `json:"note,omitempty"`    // a sentence for people
+	Ceiling float64 `json:"ceiling,omitempty"` // --rate N or --max-rate; 0 means none
+}
+
+// pacer adapts one shared token bucket to the API. It raises the rate
+// while answers are good (doubling quickly at first, as TCP's slow start,
+// then along a cubic curve as CUBIC does), cuts it once per congestion
+// event when the API pushes back (a 429, a 503, a Retry-After, rate-limit
+// headers at zero), to just under the rate the API was seen to accept,
+// and holds a pause every attempt waits for when an answer names a
+// Retry-After. It stops rising when the rate is not what binds (every
+// request slot busy) or when latency climbs well above its low-load
+// figure. Its decisions take the time as a parameter, so tests drive it
+// with a fake clock and scripted answers. It is safe for concurrent use.
+type pacer struct {
+	mu  sync.Mutex
+	lim *rate.Limiter // the one limiter every attempt waits on; set under mu
+	sync.Mutex
+	auto        bool
+	ceiling     float64 // +Inf when none
+	ceilingBy   HeldBy
+	floor       float64
+	concurrency int
+	maxPause    time.Duration
+
+	cur        float64 // the pace now; +Inf when none
+	slowStart  bool
+	wmax       float64       // the rate the API was seen to allow at the last cut
+	gap        float64       // wmax minus the pace right after the last cut
+	grown      time.Duration // time spent rising since the last cut
+	lastTick   time.Time
+	lastCut    time.Time // pushback to requests sent before this is the same event
+	pauseUntil time.Time
+	hdrCap     float64 // the limit the rate-limit headers name; 0 when none
+	hdrSeen    bool
+
+	ring     [ringSlots]slot
+	ringAt   int64 // slot number of ring's newest slot
+	lastInt  time.Time
+	inflight int
+	lowLat   time.Duration // latency at low load: the least smoothed figure seen
+	lat      time.Duration // smoothed latency
+	latN     int
+	sched    schedProbe
+
+	held             HeldBy
+	start, highest   float64
+	cuts             int
+	lastPush         time.Time
+	epoch            chan struct{} // closed when the pace is cut: waiters take a new place
+	concurrencyBound bool
+	trace            func(format string, args ...any) // tests: each decision, when set
+}
+
+// slot is 100 ms of history.
+type slot struct {
+	sends, answers, pushbacks int
+	active                    float64 // seconds not paused
+	rateInt                   float64 // integral of the pace over active time
+	busyInt                   float64 // integral of requests in flight
+}
+
+// newPacer returns the controller for cfg, its limiter set to the start.
+func newPacer(cfg Config, now time.Time) *pacer {
+	p := &pacer{
+		auto: cfg.AutoRate, ceiling: math.Inf(1), ceilingBy: HeldByRate, floor: MinRate,
+		concurrency: cfg.Concurrency, maxPause: cfg.MaxBackoff,
+		lastTick: now, lastInt: now, lastCut: now, held: HeldByNothing,
+		epoch: make(chan struct{}),
+	}
+	switch {
+	case cfg.AutoRate:
+		p.cur, p.slowStart = AutoStartRate, true
+		if cfg.MaxRate > 0 {
+			p.ceiling, p.ceilingBy = cfg.MaxRate, HeldByMaxRate
+		}
+	case cfg.Rate > 0:
+		p.cur, p.ceiling = cfg.Rate, cfg.Rate
+	default:
+		p.cur = math.Inf(1)
+	}
+	p.cur = math.Min(p.cur, p.ceiling)
+	p.floor = math.Min(MinRate, p.ceiling)
+	p.start, p.highest = p.cur, p.cur
+	p.ringAt = now.UnixNano() / int64(ringSlot)
+	p.lim = rate.NewLimiter(limitOf(p.cur), cfg.Burst)
+	return p
+}
+
+func limitOf(r float64) rate.Limit {
+	if math.IsInf(r, 1) {
+		return rate.Inf
+	}
+	return rate.Limit(r)
+}
+
+// wait blocks until no Retry-After pause is in force and the limiter
+// lets one more attempt go, or ctx ends. A cut while it waits sends it to
+// take a new place at the new pace, so a cut takes effect at once. Time
+// is the clock's, so a test's fake clock drives the limiter too.
+func (p *pacer) wait(ctx context.Context, clock Clock) error {
+	for {
+		now := clock.Now()
+		p.mu.Lock()
+		d := p.pauseUntil.Sub(now)
+		epoch := p.epoch
+		var res *rate.Reservation
+		if d <= 0 {
+			res = p.lim.ReserveN(now, 1)
+			d = res.DelayFrom(now)
+		}
+		p.mu.Unlock()
+		if d <= 0 {
+			return ctx.Err()
+		}
+		select {
+		case <-ctx.Done():
+			if res != nil {
+				res.CancelAt(clock.Now())
+			}
+			return ctx.Err()
+		case <-epoch: // cut: take a new place at the new pace
+			if res != nil {
+				res.CancelAt(clock.Now())
+			}
+		case <-clock.After(d):
+			if res != nil {
+				return ctx.Err()
+			}
+		}
+	}
+}
+
+// sent records an attempt leaving at now.
+func (p *pacer) sent(now time.Time) {
+	p.mu.Lock()
+	p.advance(now)
+	p.inflight++
+	p.slotAt(now).sends++
+	p.tick(now)
+	p.mu.Unlock()
+}
+
+// answer records the end of an attempt sent at sentAt: pushback cuts the
+// pace (once per congestion event) and a Retry-After or exhausted quota
+// pauses everyone; anything else lets it rise.
+func (p *pacer) answer(now, sentAt time.Time, a Attempt) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.advance(now)
+	p.inflight--
+	q := a.Quota
+	if q.Known() {
+		p.hdrSeen = true
+		p.headerCap(q)
+	}
+	push := pushback(a)
+	if push {
+		p.slotAt(now).pushbacks++
+		p.lastPush = now
+	}
+	if a.HTTPStatus > 0 && a.HTTPStatus != 429 && a.HTTPStatus != 503 && a.Outcome != RateLimited {
+		p.slotAt(now).answers++ // the API took this one: it counts toward what it allows
+		if a.Outcome.Final() {
+			p.observeLatency(a.Duration)
+		}
+	}
+	pauseFor := a.RetryAfter
+	if q.Remaining == 0 && q.Reset > 0 && pauseFor == 0 {
+		pauseFor = q.Reset
+	}
+	if pauseFor > 0 {
+		p.extendPause(now, pauseFor)
+	}
+	if push && !sentAt.Before(p.lastCut) {
+		p.cut(now)
+	}
+	p.tick(now)
+}
+
+// pushback reports whether an answer is the API asking for less.
+func pushback(a Attempt) bool {
+	return a.Outcome == RateLimited || a.HTTPStatus == 429 || a.HTTPStatus == 503 ||
+		a.RetryAfter > 0 || (a.Quota.Remaining == 0 && a.Quota.Reset > 0)
+}
+
+// extendPause makes every attempt wait until now+d, capped: the latest
+// time any answer named, never the sum.
+func (p *pacer) extendPause(now time.Time, d time.Duration) {
+	if p.maxPause > 0 && d > p.maxPause {
+		d = p.maxPause
+	}
+	if t := now.Add(d); t.After(p.pauseUntil) {
+		p.pauseUntil = t
+	}
+}
+
+// headerCap takes the limit the rate-limit headers name as a cap: the
+// pace goes straight to it, and never above.
+func (p *pacer) headerCap(q Quota) {
+	perSec := q.PerSecond()
+	if perSec <= 0 {
+		return
+	}
+	if perSec == p.hdrCap {
+		return
+	}
+	p.hdrCap = perSec
+	if p.cur > perSec || p.slowStart {
+		p.slowStart = false
+		p.wmax, p.gap, p.grown = perSec, 0, probeAfter
+		p.set(math.Max(p.floor, math.Min(perSec, p.ceiling)))
+	}
+}
+
+// cut lowers the pace after pushback: to just under the rate the API
+// accepted over the last second when there is enough to tell, never above
+// cutMost of the pace it pushed back at (or of what was really sent, when
+// that was less), and by half when there is no estimate.
+func (p *pacer) cut(now time.Time) {
+	p.lastCut = now
+	p.cuts++
+	span := estimateSpan
+	if p.slowStart {
+		span = slowStartSpan // the rate doubled within the longer span: its start says little
+	}
+	sends, answers, active := p.recent(span)
+	base := p.cur
+	if active > 0 {
+		if sent := float64(sends) / active; math.IsInf(base, 1) || sent < base {
+			base = sent
+		}
+	}
+	if math.IsInf(base, 1) || base <= 0 {
+		base = p.floor
+	}
+	next := base * cutBlind
+	if active < estimateMinSpan.Seconds() {
+		next = base * cutBlind * cutBlind // pushed back at once: far above the limit
+	}
+	est := 0.0
+	if active >= estimateMinSpan.Seconds() && answers >= estimateMin {
+		// What the API accepted over a short span includes its burst,
+		// so the estimate runs high; more so over slow start's shorter
+		// span.
+		est = float64(answers) / active
+		share := cutToEstimate
+		if p.slowStart {
+			share = slowStartShare
+		}
+		next = math.Min(est*share, base*cutMost)
+	}
+	next = math.Max(next, p.floor)
+	p.slowStart = false
+	p.wmax = math.Max(plateau*math.Min(est, base), next)
+	if est == 0 {
+		p.wmax = math.Max(base, next)
+	}
+	p.gap = p.wmax - next
+	p.grown = 0
+	if p.trace != nil {
+		p.trace("%s cut %.1f -> %.1f: base %.1f est %.1f (sends %d answers %d over %.2fs) pause until %s", now.Format("05.000"), p.cur, next, base, est, sends, answers, active, p.pauseUntil.Format("05.000"))
+	}
+	p.set(next)
+	close(p.epoch)
+	p.epoch = make(chan struct{})
+}
+
+// tick raises the pace for the time since the last tick, when nothing
+// holds it, and says what holds it otherwise.
+func (p *pacer) tick(now time.Time) {
+	from := p.lastTick
+	if p.pauseUntil.After(from) {
+		from = p.pauseUntil // no rise while paused
+	}
+	dt := now.Sub(from)
+	if !now.After(p.lastTick) {
+		return
+	}
+	p.lastTick = now
+	if dt > time.Second {
+		dt = time.Second
+	}
+	if dt < 0 {
+		dt = 0
+	}
+	sends, _, active := p.recent(time.Second)
+	use := 1.0
+	if ri := p.rateIntegral(time.Second); ri > 0 && active >= 0.3 {
+		use = float64(sends) / ri
+	}
+	busy := p.busyAverage(time.Second)
+	switch {
+	case now.Before(p.pauseUntil):
+		p.held = HeldByAPI
+		return
+	case !p.lastPush.IsZero() && now.Sub(p.lastPush) < time.Second:
+		p.held = HeldByAPI
+		return
+	case math.IsInf(p.cur, 1):
+		p.held = HeldByNothing
+		if busy >= busyShare*float64(p.concurrency) {
+			p.held = HeldByConcurrency
+		}
+		return
+	case use < bindUse:
+		p.concurrencyBound = busy >= busyShare*float64(p.concurrency)
+		p.held = HeldByNothing
+		if p.concurrencyBound {
+			p.held = HeldByConcurrency
+		}
+		return
+	case p.cur >= p.ceiling:
+		p.held = p.ceilingBy
+		return
+	case p.hdrCap > 0 && p.cur >= p.hdrCap:
+		p.held = HeldByAPI
+		return
+	case p.latencyHigh():
+		p.held = HeldByLatency
+		return
+	}
+	p.concurrencyBound = false
+	next := p.cur
+	if p.slowStart {
+		next *= math.Exp2(float64(dt) / float64(slowStartDouble))
+	} else {
+		p.grown += dt
+		next = math.Max(next, p.cubic(p.grown))
+	}
+	if p.hdrCap > 0 {
+		next = math.Min(next, p.hdrCap)
+	}
+	next = math.Min(next, p.ceiling)
+	p.held = HeldByNothing
+	if p.wmax > 0 && !p.slowStart && next <= p.wmax {
+		p.held = HeldByAPI // regaining what the API was seen to allow
+	}
+	p.set(next)
+}
+
+// cubic is CUBIC's window curve as a rate: from wmax-gap right after a
+// cut, it regains the gap by probeAfter, stays near wmax, then rises ever
+// faster to probe for more.
+func (p *pacer) cubic(t time.Duration) float64 {
+	k := probeAfter.Seconds()
+	gap := math.Max(p.gap, 0.03*p.wmax)
+	x := t.Seconds() - k
+	return p.wmax + gap*x*x*x/(k*k*k)
+}
+
+func (p *pacer) set(r float64) {
+	if math.IsInf(p.cur, 1) && !math.IsInf(r, 1) {
+		// A limiter leaving rate.Inf can be left with no count of its
+		// tokens; a new one starts with a full bucket. Waiters reserve
+		// under p.mu, so none holds the old one.
+		p.lim = rate.NewLimiter(limitOf(r), p.lim.Burst())
+	}
+	p.cur = r
+	p.lim.SetLimitAt(p.lastInt, limitOf(r))
+	if r > p.highest {
+		p.highest = r
+	}
+}
+
+// observeLatency keeps a smoothed latency of definitive answers and its
+// least value once a few have come in: the low-load figure.
+func (p *pacer) observeLatency(d time.Duration) {
+	p.latN++
+	if p.latN == 1 {
+		p.lat = d
+	} else {
+		p.lat += (d - p.lat) / 8
+	}
+	if p.latN >= 8 && (p.lowLat == 0 || p.lat < p.lowLat) {
+		p.lowLat = p.lat
+	}
+}
+
+// latencyHigh reports whether the API answers well above its low-load
+// latency, discounting the delay of this process's own busy CPU.
+func (p *pacer) latencyHigh() bool {
+	if p.lowLat == 0 {
+		return false
+	}
+	// A request waits on this process's CPU a few times (the writer,
+	// the reader, the caller), so its own queueing counts thrice.
+	lat := p.lat - 3*p.sched.delayAt(p.lastTick)
+	return lat > latencyFactor*p.lowLat && lat > p.lowLat+latencyMargin
+}
+
+// advance moves the ring to now, integrating the pace and the requests in
+// flight over the active (unpaused) time since the last call.
+func (p *pacer) advance(now time.Time) {
+	for p.lastInt.Before(now) {
+		n := p.lastInt.UnixNano() / int64(ringSlot)
+		end := time.Unix(0, (n+1)*int64(ringSlot))
+		if end.After(now) {
+			end = now
+		}
+		s := p.slotAt(p.lastInt)
+		d := end.Sub(p.lastInt).Seconds()
+		if !p.lastInt.Before(p.pauseUntil) {
+			s.active += d
+			if !math.IsInf(p.cur, 1) {
+				s.rateInt += p.cur * d
+			}
+		}
+		s.busyInt += float64(p.inflight) * d
+		p.lastInt = end
+	}
+}
+
+// slotAt returns the slot for t, rotating the ring forward as needed.
+func (p *pacer) slotAt(t time.Time) *slot {
+	n := t.UnixNano() / int64(ringSlot)
+	for p.ringAt < n {
+		p.ringAt++
+		p.ring[p.ringAt%ringSlots] = slot{}
+		if n-p.ringAt > ringSlots {
+			p.ringAt = n - ringSlots
+		}
+	}
+	if n <= p.ringAt-ringSlots {
+		n = p.ringAt - ringSlots + 1
+	}
+	return &p.ring[((n%ringSlots)+ringSlots)%ringSlots]
+}
+
+// recent sums the last span of history: attempts sent, answers that were
+// not pushback, and the active seconds.
+func (p *pacer) recent(span time.Duration) (sends, answers int, active float64) {
+	p.each(span, func(s *slot) {
+		sends += s.sends
+		answers += s.answers
+		active += s.active
+	})
+	return sends, answers, active
+}
+
+func (p *pacer) rateIntegral(span time.Duration) (v float64) {
+	p.each(span, func(s *slot) { v += s.rateInt })
+	return v
+}
+
+func (p *pacer) busyAverage(span time.Duration) float64 {
+	var busy, secs float64
+	p.each(span, func(s *slot) { busy += s.busyInt })
+	secs = span.Seconds()
+	return busy / secs
+}
+
+func (p *pacer) each(span time.Duration, f func(*slot)) {
+	n := int(span / ringSlot)
+	n = min(n, ringSlots)
+	for i := range n {
+		f(&p.ring[((p.ringAt-int64(i))%ringSlots+ringSlots)%ringSlots])
+	}
+}
+
+// status is the pace now and what holds it.
+func (p *pacer) status() (float64, HeldBy) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.cur, p.held
+}
+
+// report says how the pace went.
+func (p *pacer) report() RateReport {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	inf := func(r float64) float64 {
+		if math.IsInf(r, 1) {
+			return 0
+		}
+		return math.Round(r*10) / 10
+	}
+	r := RateReport{Auto: p.auto, Start: inf(p.start), Highest: inf(p.highest), Final: inf(p.cur),
+		HeldBy: p.held, Cuts: p.cuts, Headers: p.hdrSeen, Ceiling: inf(p.ceiling)}
+	if p.cuts > 0 || p.hdrCap > 0 {
+		r.Allowed = inf(math.Max(p.wmax, p.hdrCap))
+	}
+	return r
+}

@@ -1,7 +1,8 @@
 # bulkcancel — every task a developer runs. Only Go is needed.
 #   make demo    build, start the fake API, cancel testdata/demo.csv, print the summary
 #   make test    go vet + every test with the race detector
-#   make bench   the performance table (see README "Performance")
+#   make bench   the performance tables (see README "Performance")
+#   make bench-rate  only the adaptive-rate cells of make bench
 #   make fuzz    each fuzz target for FUZZTIME
 #   make lint    gofmt + go vet
 
@@ -13,7 +14,7 @@ LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 FUZZTIME ?= 30s
 DEMO_OUT := demo-out
 
-.PHONY: all build test race vet lint demo demo-faults bench fuzz clean
+.PHONY: all build test race vet lint demo demo-faults bench bench-rate fuzz clean
 
 all: build
 
@@ -53,6 +54,9 @@ fuzz:
 
 bench: build
 	$(GO) run ./cmd/benchtable
+
+bench-rate: build
+	$(GO) run ./cmd/benchtable -only adaptive
 
 clean:
 	rm -rf $(BIN) $(DEMO_OUT)

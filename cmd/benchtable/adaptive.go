@@ -356,7 +356,12 @@ func (b *bench) runCell(ctx context.Context, cl *cell, fakeExtra, bulkExtra []st
 			return err
 		}
 		defer logf.Close()
-		cmd.Stdout, cmd.Stderr = logf, logf
+		outf, err := os.Create(b.path("logs", name+".out"))
+		if err != nil {
+			return err
+		}
+		defer outf.Close()
+		cmd.Stdout, cmd.Stderr = outf, logf // the summary apart from the log
 		cmds[i] = cmd
 	}
 
@@ -421,21 +426,32 @@ func (b *bench) runCell(ctx context.Context, cl *cell, fakeExtra, bulkExtra []st
 	return nil
 }
 
-// lastMessage is the last line of a bulkcancel log: its "message" when
-// the line is JSON.
+// lastMessage is the message of the last error line of a bulkcancel JSON
+// log, else of its last line.
 func lastMessage(path string) string {
 	f, err := os.Open(path)
 	if err != nil {
 		return "(no log: " + err.Error() + ")"
 	}
 	defer f.Close()
-	var last string
+	var last, lastError string
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
 	for sc.Scan() {
-		if s := strings.TrimSpace(sc.Text()); s != "" {
-			last = s
+		s := strings.TrimSpace(sc.Text())
+		if s == "" {
+			continue
 		}
+		last = s
+		var j struct {
+			Level string `json:"level"`
+		}
+		if json.Unmarshal([]byte(s), &j) == nil && j.Level == "error" {
+			lastError = s
+		}
+	}
+	if lastError != "" {
+		return logMessage(lastError)
 	}
 	return logMessage(last)
 }

@@ -134,6 +134,14 @@ func TestLogMessage(t *testing.T) {
 	if got := lastMessage(p); got != "last" {
 		t.Errorf("lastMessage = %q", got)
 	}
+	if err := os.WriteFile(p, []byte("{\"level\":\"warn\",\"message\":\"retrying\"}\n"+
+		"{\"level\":\"error\",\"message\":\"aborting: failure rate above 0.5\"}\n"+
+		"{\"level\":\"info\",\"message\":\"finished\"}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := lastMessage(p); got != "aborting: failure rate above 0.5" {
+		t.Errorf("lastMessage with an error line = %q", got)
+	}
 	if got := lastMessage(p + ".missing"); !strings.HasPrefix(got, "(no log") {
 		t.Errorf("lastMessage of a missing file = %q", got)
 	}

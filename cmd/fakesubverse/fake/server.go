@@ -217,10 +217,9 @@ func (s *Server) SetEnvelope200(on bool) { s.envelope200.Store(on) }
 
 // SetHook installs h, called for every cancel request the limit lets
 // through, after it is counted and before it is answered (before the key
-// check, latency and faults), with
-// the request's context, the decoded call ID and the 1-based number of this
-// request for that ID. A hook that blocks holds the request in flight. nil
-// removes the hook.
+// check, latency and faults), with the request's context, the decoded call
+// ID and the 1-based number of this request for that ID. A hook that blocks
+// holds the request in flight. nil removes the hook.
 func (s *Server) SetHook(h func(ctx context.Context, id string, n int)) {
 	if h == nil {
 		s.hook.Store(nil)

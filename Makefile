@@ -1,7 +1,9 @@
 # bulkcancel — every task a developer runs. Only Go is needed.
 #   make demo    build, start the fake API, cancel testdata/demo.csv, print the summary
+#   make demo-limit  the same against a fake API with a 150/s limit, at the default rate
 #   make test    go vet + every test with the race detector
-#   make bench   the performance table (see README "Performance")
+#   make bench   the performance tables (see README "Performance")
+#   make bench-rate  only the adaptive-rate cells of make bench
 #   make fuzz    each fuzz target for FUZZTIME
 #   make lint    gofmt + go vet
 
@@ -13,7 +15,7 @@ LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 FUZZTIME ?= 30s
 DEMO_OUT := demo-out
 
-.PHONY: all build test race vet lint demo demo-faults bench fuzz clean
+.PHONY: all build test race vet lint demo demo-faults demo-limit bench bench-rate fuzz clean
 
 all: build
 
@@ -44,6 +46,15 @@ demo-faults: build
 	@FAKE_ARGS="--calls-file testdata/demo-calls.csv --fault-first-n 1 --p500 0.06 --p503 0.06 --p429 0.02 --p502 0.07 --p-drop-before 0.04 --p-drop-after 0.05 --retry-after 0" \
 	  INPUT=testdata/demo.csv BULK_ARGS="--rate 200 --concurrency 8 --timeout 5s" OUT=$(DEMO_OUT) BIN=$(BIN) sh testdata/demo.sh
 
+# A fake API with a limit of its own (150/s token bucket, burst 15, 429 with
+# Retry-After) and 3,000 queued calls; bulkcancel with its default rate, or
+# with DEMO_LIMIT_ARGS (e.g. make demo-limit DEMO_LIMIT_ARGS="--rate 1000").
+DEMO_LIMIT_ARGS ?=
+demo-limit: build
+	@mkdir -p $(DEMO_OUT)
+	@FAKE_ARGS="--calls 3000 --calls-status call_in_queue --ids-out $(DEMO_OUT)/limit-calls.csv --limit 150 --limit-burst 15" \
+	  INPUT=$(DEMO_OUT)/limit-calls.csv BULK_ARGS="$(DEMO_LIMIT_ARGS)" OUT=$(DEMO_OUT) BIN=$(BIN) sh testdata/demo.sh
+
 fuzz:
 	@for pkg_target in ./batch:FuzzClassify ./batch:FuzzReadInput ./batch:FuzzCancelURL ./report:FuzzReadResume ./report:FuzzPageFile; do \
 	  pkg=$${pkg_target%%:*}; target=$${pkg_target##*:}; \
@@ -53,6 +64,9 @@ fuzz:
 
 bench: build
 	$(GO) run ./cmd/benchtable
+
+bench-rate: build
+	$(GO) run ./cmd/benchtable -only adaptive
 
 clean:
 	rm -rf $(BIN) $(DEMO_OUT)

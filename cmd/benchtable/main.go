@@ -1,10 +1,12 @@
 //go:build linux
 
 // Command benchtable runs the performance benchmark of bulkcancel and
-// prints one table: bulkcancel against wrk and a hand-written
+// prints its tables: bulkcancel against wrk and a hand-written
 // "xargs -P 64 curl" loop on the same fake API, the rate accuracy, the
 // requests in flight, peak memory and wall time at 1 and 10 million rows,
-// and the time to the first request. `make bench` runs it.
+// and the time to the first request; then the adaptive rate against a fake
+// that plays the API's own limit. `make bench` runs it all, `make
+// bench-rate` the adaptive-rate sections alone.
 //
 // It builds bin/bulkcancel and bin/fakesubverse when they are missing or
 // older than the sources, writes its inputs, logs and reports under
@@ -16,12 +18,35 @@
 // Usage:
 //
 //	go run ./cmd/benchtable [-quick] [-rounds N] [-only SECTIONS] [-ten-million send|dry-run|skip]
-//	                        [-out DIR] [-bin DIR] [-keep] [-no-install]
+//	                        [-rates LIST] [-limits LIST] [-auto-rate VALUE] [-out DIR] [-bin DIR] [-keep] [-no-install]
 //
 // SECTIONS is a comma-separated list of throughput, curl, latency, rate,
-// memory and big. The table goes to stdout, progress to stderr; the exit
-// status is 0 when every measurement ran (targets met or not), 1 when one
-// failed, 2 for a bad flag and 130 when interrupted.
+// memory, big, limit, nolimit and shards; adaptive stands for the last
+// three:
+//
+//   - limit: for each limit of -limits (bucket: 150/s, burst 15, Retry-After;
+//     window: 150/s as a 2 s fixed window; no-retry-after: the bucket
+//     without Retry-After; slow: 20/s, burst 2; fast: 1,000/s, burst 100),
+//     bulkcancel at each --rate of -rates (auto, 7x = seven times the limit,
+//     or a number), --concurrency 32 --max-attempts 20, on 20 or 30 s worth
+//     of queued calls, cut off after three times that;
+//   - nolimit: --rate 0 and --rate auto, --concurrency 64, each for 60 s
+//     against a fake without a limit and with 5 ms latency;
+//   - shards: four --shard K/4 --rate auto processes at once against one
+//     150/s bucket.
+//
+// Each cell reports calls canceled, goodput (canceled / the fake's first to
+// last request arrival), goodput / limit, 429s of requests and how long
+// after the first request the requests let through in a sliding second
+// first reached 90 % of the limit, each against its target. A cell whose
+// bulkcancel refuses its flags (exit 2, e.g. one without --rate auto) is
+// reported as not run and the others still run. -auto-rate N sends
+// --rate N wherever a cell says auto, to check the harness with a
+// bulkcancel that has no --rate auto.
+//
+// The tables go to stdout, progress to stderr; the exit status is 0 when
+// every measurement ran (targets met or not), 1 when one failed, 2 for a
+// bad flag and 130 when interrupted.
 package main
 
 import (
@@ -66,6 +91,13 @@ type config struct {
 	out        string
 	only       map[string]bool // the sections to run; empty runs all
 	concurrent string          // the --concurrency value as text
+
+	rates          []rateSetting // the --rate values of the limited cells
+	autoRate       string        // the --rate value sent where a cell says auto
+	limitKinds     []limitKind   // the limits of the limited cells
+	noLimitCalls   int           // the input of the no-limit cells
+	noLimitFor     time.Duration // each no-limit run
+	noLimitLatency time.Duration
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -79,7 +111,11 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.binDir, "bin", "", "use bulkcancel and fakesubverse from this directory as they are (default: bin/, built when missing or stale)")
 	fs.BoolVar(&c.keep, "keep", false, "keep the reports bulkcancel writes (they are deleted after each measurement)")
 	fs.BoolVar(&c.noInstall, "no-install", false, "never run apt-get; skip what needs a missing tool")
-	only := fs.String("only", "", "run only these sections, comma-separated: "+strings.Join(sections, ", "))
+	only := fs.String("only", "", "run only these sections, comma-separated: "+strings.Join(sections, ", ")+
+		"; adaptive = "+strings.Join(adaptiveSections, ","))
+	rates := fs.String("rates", "auto,7x", "the --rate values of the limit cells: auto, a multiple of the limit (7x), or a number")
+	limits := fs.String("limits", strings.Join(limitNames(), ","), "the limits of the limit cells")
+	fs.StringVar(&c.autoRate, "auto-rate", "auto", "the --rate `value` sent wherever a cell says auto (per process for the shards), e.g. 35 to check the harness with a bulkcancel that has no --rate auto")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -87,11 +123,34 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		c.only = map[string]bool{}
 		for _, s := range strings.Split(*only, ",") {
 			s = strings.TrimSpace(s)
-			if !slices.Contains(sections, s) {
-				return c, fmt.Errorf("-only %q: want some of %s", s, strings.Join(sections, ", "))
+			switch {
+			case s == "adaptive":
+				for _, a := range adaptiveSections {
+					c.only[a] = true
+				}
+			case slices.Contains(sections, s):
+				c.only[s] = true
+			default:
+				return c, fmt.Errorf("-only %q: want some of %s, or adaptive", s, strings.Join(sections, ", "))
 			}
-			c.only[s] = true
 		}
+	}
+	if r, err := parseRateSetting(c.autoRate); err != nil || r.times > 0 {
+		return c, fmt.Errorf("-auto-rate %q: want auto or a number", c.autoRate)
+	}
+	for _, s := range strings.Split(*rates, ",") {
+		r, err := parseRateSetting(s)
+		if err != nil {
+			return c, fmt.Errorf("-rates %w", err)
+		}
+		c.rates = append(c.rates, r)
+	}
+	for _, s := range strings.Split(*limits, ",") {
+		i := slices.IndexFunc(limitKinds, func(k limitKind) bool { return k.name == strings.TrimSpace(s) })
+		if i < 0 {
+			return c, fmt.Errorf("-limits %q: want some of %s", s, strings.Join(limitNames(), ", "))
+		}
+		c.limitKinds = append(c.limitKinds, limitKinds[i])
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
@@ -104,12 +163,14 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if c.quick {
 		c.rows, c.wrkFor, c.curlIDs, c.rateFor = 20_000, 3*time.Second, 500, 10*time.Second
 		c.latency, c.latRows, c.memRows, c.bigRows = 5*time.Millisecond, 10_000, 100_000, 1_000_000
+		c.noLimitCalls, c.noLimitFor = 200_000, 15*time.Second
 		if c.rounds == 0 {
 			c.rounds = 1
 		}
 	} else {
 		c.rows, c.wrkFor, c.curlIDs, c.rateFor = 200_000, 10*time.Second, 5_000, 30*time.Second
 		c.latency, c.latRows, c.memRows, c.bigRows = 5*time.Millisecond, 50_000, 1_000_000, 10_000_000
+		c.noLimitCalls, c.noLimitFor = 1_000_000, 60*time.Second
 		if c.rounds == 0 {
 			c.rounds = 3
 		}
@@ -118,11 +179,23 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, fmt.Errorf("-rounds %d: want at least 1", c.rounds)
 	}
 	c.concurrent = fmt.Sprint(c.conns)
+	c.noLimitLatency = 5 * time.Millisecond
 	return c, nil
 }
 
 // sections are the parts of the benchmark -only can pick.
-var sections = []string{"throughput", "curl", "latency", "rate", "memory", "big"}
+var sections = []string{"throughput", "curl", "latency", "rate", "memory", "big", "limit", "nolimit", "shards"}
+
+// adaptiveSections are those of the adaptive rate, -only adaptive.
+var adaptiveSections = []string{"limit", "nolimit", "shards"}
+
+func limitNames() []string {
+	var names []string
+	for _, k := range limitKinds {
+		names = append(names, k.name)
+	}
+	return names
+}
 
 // runs reports whether section is to be run.
 func (c config) runs(section string) bool { return len(c.only) == 0 || c.only[section] }
@@ -138,6 +211,7 @@ type bench struct {
 	procs                     *procs
 	log                       io.Writer
 	skipped                   []string
+	failed                    []string // measurements that could not run; the others did
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -165,7 +239,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		b.skipped = append(b.skipped, "the run stopped early: "+err.Error())
 	}
 	b.printTable(stdout, res)
-	if err != nil {
+	if err != nil || len(b.failed) > 0 {
 		return 1
 	}
 	return 0
@@ -184,6 +258,7 @@ type results struct {
 	latWrk, latBulk *runResult
 	rate            *runResult
 	mem, big        *runResult
+	adaptive        *adaptiveResults // nil when no adaptive section ran
 }
 
 func (b *bench) logf(format string, args ...any) {
@@ -275,6 +350,11 @@ func (b *bench) measure(ctx context.Context, res *results) error {
 
 	if c.runs("rate") {
 		if err := b.measureRate(ctx, res); err != nil {
+			return err
+		}
+	}
+	if c.runs("limit") || c.runs("nolimit") || c.runs("shards") {
+		if err := b.measureAdaptive(ctx, res); err != nil {
 			return err
 		}
 	}

@@ -97,7 +97,7 @@ func TestArrivalRate(t *testing.T) {
 
 func TestWriteMarkdown(t *testing.T) {
 	var b bytes.Buffer
-	writeMarkdown(&b, []string{"a", "b", "c", "d", "e", "f"}, []row{{"µs", "x", "", "", "", "yes"}})
+	writeMarkdown(&b, []string{"a", "b", "c", "d", "e", "f"}, [][]string{row{"µs", "x", "", "", "", "yes"}.cells()})
 	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
 	if len(lines) != 3 || !strings.HasPrefix(lines[1], "|----") {
 		t.Fatalf("table:\n%s", b.String())
@@ -116,7 +116,23 @@ func TestParseFlags(t *testing.T) {
 	if err != nil || c.rows != 20_000 || c.rounds != 1 || !c.runs("rate") || c.runs("throughput") {
 		t.Errorf("-quick -only: %+v, %v", c, err)
 	}
-	for _, bad := range [][]string{{"-only", "nope"}, {"-ten-million", "maybe"}, {"-rounds", "-1"}, {"extra"}} {
+	c, err = parseFlags(nil, io.Discard)
+	if err != nil || len(c.rates) != 2 || c.rates[0].arg(150, c.autoRate) != "auto" || c.rates[1].arg(150, c.autoRate) != "1050" ||
+		len(c.limitKinds) != 5 || c.noLimitFor != time.Minute || c.noLimitCalls != 1_000_000 || c.noLimitLatency != 5*time.Millisecond {
+		t.Errorf("adaptive defaults: %+v, %v", c, err)
+	}
+	c, err = parseFlags([]string{"-only", "adaptive", "-rates", "7x,140,auto", "-limits", "slow,bucket", "-auto-rate", "35"}, io.Discard)
+	if err != nil || !c.runs("limit") || !c.runs("nolimit") || !c.runs("shards") || c.runs("throughput") || c.runs("rate") ||
+		len(c.rates) != 3 || c.rates[1].arg(20, c.autoRate) != "140" || c.rates[2].arg(20, c.autoRate) != "35" ||
+		len(c.limitKinds) != 2 || c.limitKinds[0].name != "slow" {
+		t.Errorf("-only adaptive: %+v, %v", c, err)
+	}
+	c, err = parseFlags([]string{"-quick", "-only", "shards"}, io.Discard)
+	if err != nil || c.noLimitFor != 15*time.Second || !c.runs("shards") || c.runs("limit") {
+		t.Errorf("-quick -only shards: %+v, %v", c, err)
+	}
+	for _, bad := range [][]string{{"-only", "nope"}, {"-ten-million", "maybe"}, {"-rounds", "-1"}, {"extra"},
+		{"-rates", "auto,seven"}, {"-limits", "bucket,huge"}, {"-rates", ""}, {"-auto-rate", "7x"}, {"-auto-rate", "fast"}} {
 		if _, err := parseFlags(bad, io.Discard); err == nil {
 			t.Errorf("parseFlags(%q) accepted", bad)
 		}

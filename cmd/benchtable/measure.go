@@ -71,11 +71,26 @@ func (r runResult) Foreign(cpus int) float64 {
 // fake's own list, so every ID exists in a fake started with --calls n.
 func (b *bench) idsPath(n int) string { return b.path(fmt.Sprintf("ids-%d.csv", n)) }
 
+// queuedPath is the input with n generated calls all in call_in_queue,
+// those of a fake started with --calls n --calls-status call_in_queue.
+func (b *bench) queuedPath(n int) string { return b.path(fmt.Sprintf("queued-%d.csv", n)) }
+
 // freshFake starts a fake with n calls, writing the IDs file the first
 // time. The fake's seed is fixed, so every fake with n calls holds the
 // same IDs in the same states.
 func (b *bench) freshFake(ctx context.Context, n int, extra ...string) (*fakeServer, error) {
-	ids := b.idsPath(n)
+	return b.freshFakeIDs(ctx, n, b.idsPath(n), extra...)
+}
+
+// freshQueuedFake is freshFake with every call in call_in_queue, so each
+// cancel request that is let through cancels a call.
+func (b *bench) freshQueuedFake(ctx context.Context, n int, extra ...string) (*fakeServer, error) {
+	return b.freshFakeIDs(ctx, n, b.queuedPath(n), append([]string{"--calls-status", "call_in_queue"}, extra...)...)
+}
+
+// freshFakeIDs starts a fake with n calls and the extra flags, writing
+// its calls to ids the first time.
+func (b *bench) freshFakeIDs(ctx context.Context, n int, ids string, extra ...string) (*fakeServer, error) {
 	out := ""
 	if _, err := os.Stat(ids); err != nil {
 		out = ids + ".tmp"

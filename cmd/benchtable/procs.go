@@ -190,11 +190,15 @@ func (f *fakeServer) stop() { f.b.procs.stop(f.cmd) }
 
 // fakeStats is GET /_fake/stats.
 type fakeStats struct {
-	Requests     int64      `json:"requests"`
-	Cancels      int64      `json:"cancels"`
-	MaxInFlight  int64      `json:"max_in_flight"`
-	FirstArrival *time.Time `json:"first_arrival"`
-	LastArrival  *time.Time `json:"last_arrival"`
+	Requests        int64      `json:"requests"`
+	Cancels         int64      `json:"cancels"`
+	MaxInFlight     int64      `json:"max_in_flight"`
+	FirstArrival    *time.Time `json:"first_arrival"`
+	LastArrival     *time.Time `json:"last_arrival"`
+	CancelRequests  int64      `json:"cancel_requests"`
+	TooManyRequests int64      `json:"too_many_requests"`
+	FirstCancel     *time.Time `json:"first_cancel"`
+	LastCancel      *time.Time `json:"last_cancel"`
 }
 
 // ArrivalRate is (requests-1)/(last arrival - first arrival): the rate
@@ -212,22 +216,28 @@ func (s fakeStats) ArrivalRate() float64 {
 
 func (f *fakeServer) stats(ctx context.Context) (fakeStats, error) {
 	var st fakeStats
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.Base+"/_fake/stats", nil)
+	err := f.getJSON(ctx, "/_fake/stats", &st)
+	return st, err
+}
+
+// getJSON decodes the inspection route path of the fake into v.
+func (f *fakeServer) getJSON(ctx context.Context, path string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.Base+path, nil)
 	if err != nil {
-		return st, err
+		return err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return st, fmt.Errorf("fake stats: %w", err)
+		return fmt.Errorf("fake %s: %w", path, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return st, fmt.Errorf("fake stats: HTTP %d", resp.StatusCode)
+		return fmt.Errorf("fake %s: HTTP %d", path, resp.StatusCode)
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
-		return st, fmt.Errorf("fake stats: %w", err)
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		return fmt.Errorf("fake %s: %w", path, err)
 	}
-	return st, nil
+	return nil
 }
 
 // cpu returns the CPU time the fake has used so far.

@@ -35,7 +35,9 @@ func (b *bench) setup(ctx context.Context) error {
 	if err := b.binaries(ctx); err != nil {
 		return err
 	}
-	b.tools(ctx)
+	if c := b.cfg; c.runs("throughput") || c.runs("curl") || c.runs("latency") {
+		b.tools(ctx) // only these sections compare with wrk and curl
+	}
 	return nil
 }
 

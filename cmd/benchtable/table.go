@@ -22,8 +22,10 @@ const (
 	targetFirstReq  = 1500 * time.Millisecond
 )
 
-// row is one line of the table.
+// row is one line of the main table.
 type row struct{ measure, bulk, ref, cmp, target, met string }
+
+func (r row) cells() []string { return []string{r.measure, r.bulk, r.ref, r.cmp, r.target, r.met} }
 
 func yesNo(ok bool) string {
 	if ok {
@@ -172,7 +174,14 @@ func (b *bench) printTable(w io.Writer, res *results) {
 			fmt.Sprintf("peak RSS %s; wall %s (%s)", mb(r.MaxRSS), secs(r.Wall), rps(r.RowsPerSec(), "rows/s")), "", "",
 			"≤ " + mb(int64(targetBigRSS)), yesNo(r.MaxRSS <= targetBigRSS)})
 	}
-	writeMarkdown(w, []string{"measure", "bulkcancel", "compared with", "ratio / error", "target", "met"}, rows)
+	lines := make([][]string, 0, len(rows))
+	for _, r := range rows {
+		lines = append(lines, r.cells())
+	}
+	if len(lines) > 0 {
+		writeMarkdown(w, []string{"measure", "bulkcancel", "compared with", "ratio / error", "target", "met"}, lines)
+	}
+	b.printAdaptive(w, res.adaptive)
 
 	fmt.Fprintln(w)
 	if c.quick {
@@ -182,7 +191,9 @@ func (b *bench) printTable(w io.Writer, res *results) {
 		fmt.Fprintf(w, "- Throughput rows: median of %d round(s), wrk and bulkcancel alternating, each against a fresh fake with the same %s calls (60%% call_in_queue); bulkcancel's input is those %s IDs, wrk's Lua script walks the same IDs (PUT, x-api-key), starting over when they run out.\n",
 			c.rounds, thousands(c.rows), thousands(c.rows))
 	}
-	fmt.Fprintln(w, "- Client CPU is the process's rusage (xargs includes its curls); fake CPU is from /proc/PID/stat. All clients, the fake and the machine's other work share the CPUs, so a heavier client leaves less CPU to the fake.")
+	if len(lines) > 0 {
+		fmt.Fprintln(w, "- Client CPU is the process's rusage (xargs includes its curls); fake CPU is from /proc/PID/stat. All clients, the fake and the machine's other work share the CPUs, so a heavier client leaves less CPU to the fake.")
+	}
 	var foreign []float64
 	all := append(append([]runResult{}, res.wrk...), res.bulk...)
 	for _, r := range []*runResult{res.curl, res.latWrk, res.latBulk, res.rate, res.mem, res.big} {
@@ -197,8 +208,14 @@ func (b *bench) printTable(w io.Writer, res *results) {
 		fmt.Fprintf(w, "- Other processes on the machine used %.0f–%.0f %% of the CPUs during the measurements (load average %s at the start, %s at the end).\n",
 			slices.Min(foreign), slices.Max(foreign), res.loadStart, res.loadEnd)
 	}
+	for _, s := range adaptiveNotes(res.adaptive) {
+		fmt.Fprintf(w, "- %s\n", s)
+	}
 	for _, s := range b.skipped {
 		fmt.Fprintf(w, "- Skipped: %s.\n", s)
+	}
+	for _, s := range b.failed {
+		fmt.Fprintf(w, "- Not run: %s.\n", s)
 	}
 	for _, r := range all {
 		if r.WrkNote != "" {
@@ -210,12 +227,10 @@ func (b *bench) printTable(w io.Writer, res *results) {
 		res.took.Round(time.Second), b.cfg.out)
 }
 
-// writeMarkdown prints a Markdown table with aligned columns.
-func writeMarkdown(w io.Writer, header []string, rows []row) {
-	cells := [][]string{header}
-	for _, r := range rows {
-		cells = append(cells, []string{r.measure, r.bulk, r.ref, r.cmp, r.target, r.met})
-	}
+// writeMarkdown prints a Markdown table with aligned columns; every row
+// has as many cells as the header.
+func writeMarkdown(w io.Writer, header []string, rows [][]string) {
+	cells := append([][]string{header}, rows...)
 	width := make([]int, len(header))
 	for _, line := range cells {
 		for i, s := range line {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -147,7 +148,8 @@ func TestRunHelp(t *testing.T) {
 	}
 	for _, f := range []string{"addr", "calls", "calls-file", "seed", "ids-out", "envelope-200", "api-key-file",
 		"p500", "p503", "p429", "p502", "p-drop-before", "p-drop-after", "p-malformed", "p-truncated",
-		"retry-after", "latency", "latency-jitter", "fault-first-n", "fault-seed"} {
+		"retry-after", "latency", "latency-jitter", "fault-first-n", "fault-seed", "calls-status",
+		"limit", "limit-burst", "limit-window", "limit-retry-after", "limit-headers", "version"} {
 		if !strings.Contains(stderr.String(), "-"+f+" ") && !strings.Contains(stderr.String(), "-"+f+"\n") {
 			t.Errorf("--help does not list -%s", f)
 		}
@@ -181,6 +183,15 @@ func TestRunRefuses(t *testing.T) {
 		{[]string{"--calls-file", bad}, "line 3"},
 		{[]string{"--api-key-file", empty}, "empty"},
 		{[]string{"--api-key-file", filepath.Join(dir, "nokey")}, "nokey"},
+		{[]string{"--calls-status", "queued"}, "call_in_queue"},
+		{[]string{"--limit", "-1"}, "rps -1"},
+		{[]string{"--limit", "NaN"}, "rps NaN"},
+		{[]string{"--limit-burst", "5"}, "need a rate"},
+		{[]string{"--limit", "10", "--limit-burst", "-2"}, "burst -2"},
+		{[]string{"--limit", "10", "--limit-burst", "5", "--limit-window", "2s"}, "fixed window has none"},
+		{[]string{"--limit", "10", "--limit-window", "-1s"}, "window -1s"},
+		{[]string{"--limit", "10", "--limit-headers", "ietf"}, `"ietf"`},
+		{[]string{"--limit-headers", "draft"}, "need a rate"},
 	}
 	for _, tt := range tests {
 		var stdout, stderr bytes.Buffer
@@ -198,5 +209,104 @@ func TestRunListenFails(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	if code := run(context.Background(), []string{"--addr", "256.0.0.1:1"}, &stdout, &stderr); code != 1 {
 		t.Errorf("bad address: exit %d, want 1 (%s)", code, stderr.String())
+	}
+}
+
+func TestRunLimit(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	idsOut := filepath.Join(dir, "ids.csv")
+	// One request per 1000 s: the second one is refused however slow the
+	// machine is.
+	base, stop, stderr := serve(t, "--calls", "3", "--calls-status", "call_in_queue", "--ids-out", idsOut,
+		"--limit", "0.001", "--limit-headers", "split")
+	ids, err := os.ReadFile(idsOut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(ids)), "\n")
+	if len(lines) != 4 || strings.Count(string(ids), ",call_in_queue\n") != 3 {
+		t.Fatalf("ids-out:\n%s", ids)
+	}
+	id, _, _ := strings.Cut(lines[1], ",")
+	first := putResp(t, base+"/call/cancel/"+id, "fake-key")
+	second := putResp(t, base+"/call/cancel/"+id, "fake-key")
+	if first.StatusCode != 200 || first.Header.Get("RateLimit-Limit") != "1" || first.Header.Get("RateLimit-Remaining") != "0" {
+		t.Errorf("first = %d %v", first.StatusCode, first.Header)
+	}
+	if second.StatusCode != 429 || second.Header.Get("Retry-After") != "1000" {
+		t.Errorf("second = %d %v", second.StatusCode, second.Header)
+	}
+	if code := stop(); code != 0 {
+		t.Errorf("exit %d", code)
+	}
+	log := stderr.String()
+	for _, want := range []string{`limit="0.001/s token bucket, burst 1, Retry-After, split headers"`,
+		"cancel_requests=2", "too_many_requests=1", "limited=1"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("stderr lacks %s:\n%s", want, log)
+		}
+	}
+}
+
+// putResp sends a cancel with key and returns the response, body read.
+func putResp(t *testing.T, url, key string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPut, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("x-api-key", key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp
+}
+
+func TestRunVersion(t *testing.T) {
+	t.Parallel()
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"--version"}, &stdout, &stderr); code != 0 {
+		t.Errorf("--version exit %d (%s)", code, stderr.String())
+	}
+	out := stdout.String()
+	if !strings.HasPrefix(out, "fakesubverse ") || strings.Count(out, "\n") != 1 || strings.Contains(out, "unknown") {
+		t.Errorf("--version printed %q", out)
+	}
+}
+
+func TestVersionLine(t *testing.T) {
+	t.Parallel()
+	settings := func(kv ...string) []debug.BuildSetting {
+		var s []debug.BuildSetting
+		for i := 0; i < len(kv); i += 2 {
+			s = append(s, debug.BuildSetting{Key: kv[i], Value: kv[i+1]})
+		}
+		return s
+	}
+	tests := []struct {
+		bi   *debug.BuildInfo
+		ok   bool
+		want string
+	}{
+		{&debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "v1.4.0"},
+			Settings: settings("vcs.revision", "abc", "vcs.modified", "true")}, true, "fakesubverse v1.4.0 go1.26.8"},
+		{&debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "(devel)"},
+			Settings: settings("vcs", "git", "vcs.revision", "7eb706d0c1", "vcs.modified", "true")}, true,
+			"fakesubverse (devel) 7eb706d0c1+modified go1.26.8"},
+		{&debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "(devel)"},
+			Settings: settings("vcs.revision", "7eb706d0c1", "vcs.modified", "false")}, true,
+			"fakesubverse (devel) 7eb706d0c1 go1.26.8"},
+		{&debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "(devel)"}}, true, "fakesubverse (devel) go1.26.8"},
+		{&debug.BuildInfo{}, true, "fakesubverse (devel)"},
+		{nil, false, "fakesubverse (no build information)"},
+	}
+	for _, tt := range tests {
+		if got := versionLine(tt.bi, tt.ok); got != tt.want {
+			t.Errorf("versionLine = %q, want %q", got, tt.want)
+		}
 	}
 }

@@ -32,6 +32,7 @@ var (
 	ansKeyMissing = envelope(http.StatusUnauthorized, `{"responseCode":401,"message":"Api key is missing","errorCode":"apiKeyMissing","data":null}`)
 	ansKeyInvalid = envelope(http.StatusUnauthorized, `{"responseCode":401,"message":"Invalid API key","errorCode":"apiKeyInvalid","data":null}`)
 	ans429        = envelope(http.StatusTooManyRequests, `{"responseCode":429,"message":"Too many requests","data":null}`)
+	ansLimited    = envelope(http.StatusTooManyRequests, `{"responseCode":429,"message":"Too many requests, please try again later.","data":null}`)
 	ans500        = envelope(http.StatusInternalServerError, `{"responseCode":500,"message":"Internal server error","data":null}`)
 	ans503        = envelope(http.StatusServiceUnavailable, `{"responseCode":503,"message":"Service unavailable","data":null}`)
 	ansBadEscape  = envelope(http.StatusBadRequest, `{"responseCode":400,"message":"Failed to decode param","data":null}`)

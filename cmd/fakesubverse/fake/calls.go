@@ -32,6 +32,18 @@ func (s *Server) Seed(n int) []string {
 	return ids
 }
 
+// SeedStatus adds n calls with generated IDs, as Seed does, all with
+// status st, and returns the IDs in creation order.
+func (s *Server) SeedStatus(n int, st Status) []string {
+	ids := make([]string, 0, n)
+	s.genMu.Lock()
+	defer s.genMu.Unlock()
+	for range n {
+		ids = append(ids, s.addNewLocked(st))
+	}
+	return ids
+}
+
 // newCall adds one call with a fresh generated ID.
 func (s *Server) newCall(st Status) string {
 	s.genMu.Lock()
@@ -106,6 +118,9 @@ func (s *Server) Calls() []Call {
 func (s *Server) callOf(id string, r *callRec) Call {
 	return Call{ID: id, Status: s.statuses.name(r.status), Requests: int(r.requests), Cancels: int(r.cancels)}
 }
+
+// Statuses returns the statuses the fake knows, those ReadCalls accepts.
+func Statuses() []Status { return slices.Clone(knownStatuses) }
 
 // knownStatuses lists the statuses ReadCalls accepts.
 var knownStatuses = []Status{StatusQueued, StatusPlaced, StatusInProgress,

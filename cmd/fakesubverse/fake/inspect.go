@@ -14,6 +14,8 @@ import (
 //	GET /_fake/calls[?status=S]  every call as [{id,status,requests,cancels}], sorted by id
 //	GET /_fake/calls/{id}        one call; 404 if it never existed nor was requested
 //	GET /_fake/stats             Stats with snake_case keys, times RFC 3339 (null before any request)
+//	GET /_fake/timeline          Timeline: {start, slot, requests, limited}; start null before any cancel
+//	GET /_fake/limit             the current Limit: {rps, burst, window, retry_after, headers}
 //	GET /_fake/faults            the current Faults
 //	PUT /_fake/faults            replace the Faults (fields left out are zero)
 //	PATCH /_fake/faults          change only the fields given
@@ -55,6 +57,10 @@ func (s *Server) inspect(w http.ResponseWriter, r *http.Request, p string) {
 		writeJSON(w, http.StatusOK, c)
 	case p == "/_fake/stats" && r.Method == http.MethodGet:
 		writeJSON(w, http.StatusOK, statsToJSON(s.Stats()))
+	case p == "/_fake/timeline" && r.Method == http.MethodGet:
+		writeJSON(w, http.StatusOK, timelineToJSON(s.Timeline()))
+	case p == "/_fake/limit" && r.Method == http.MethodGet:
+		writeJSON(w, http.StatusOK, limitToJSON(s.Limit()))
 	case p == "/_fake/faults" && r.Method == http.MethodGet:
 		writeJSON(w, http.StatusOK, faultsToJSON(s.Faults()))
 	case p == "/_fake/faults" && (r.Method == http.MethodPut || r.Method == http.MethodPatch):
@@ -99,14 +105,59 @@ type statsJSON struct {
 	Triggers     int64      `json:"triggers"`
 	AuthFailures int64      `json:"auth_failures"`
 	Injected     int64      `json:"injected"`
+
+	CancelRequests  int64      `json:"cancel_requests"`
+	TooManyRequests int64      `json:"too_many_requests"`
+	Limited         int64      `json:"limited"`
+	FirstCancel     *time.Time `json:"first_cancel"`
+	LastCancel      *time.Time `json:"last_cancel"`
+	Goodput         float64    `json:"goodput"` // Stats.Goodput, calls canceled per second
 }
 
 func statsToJSON(st Stats) statsJSON {
 	j := statsJSON{Requests: st.Requests, Cancels: st.Cancels, InFlight: st.InFlight,
 		MaxInFlight: st.MaxInFlight, Triggers: st.Triggers, AuthFailures: st.AuthFailures,
-		Injected: st.Injected}
+		Injected: st.Injected, CancelRequests: st.CancelRequests, TooManyRequests: st.TooManyRequests,
+		Limited: st.Limited, Goodput: st.Goodput()}
 	if !st.FirstArrival.IsZero() {
 		j.FirstArrival, j.LastArrival = &st.FirstArrival, &st.LastArrival
+	}
+	if !st.FirstCancel.IsZero() {
+		j.FirstCancel, j.LastCancel = &st.FirstCancel, &st.LastCancel
+	}
+	return j
+}
+
+// timelineJSON is Timeline on the wire.
+type timelineJSON struct {
+	Start    *time.Time `json:"start"`
+	Slot     duration   `json:"slot"`
+	Requests []int      `json:"requests"`
+	Limited  []int      `json:"limited"`
+}
+
+func timelineToJSON(t Timeline) timelineJSON {
+	j := timelineJSON{Slot: duration(t.Slot), Requests: t.Requests, Limited: t.Limited}
+	if !t.Start.IsZero() {
+		start := t.Start.UTC()
+		j.Start = &start
+	}
+	return j
+}
+
+// limitJSON is Limit on the wire; burst is the effective one.
+type limitJSON struct {
+	RPS        float64     `json:"rps"`
+	Burst      int         `json:"burst"`
+	Window     duration    `json:"window"`
+	RetryAfter bool        `json:"retry_after"`
+	Headers    HeaderStyle `json:"headers"`
+}
+
+func limitToJSON(l Limit) limitJSON {
+	j := limitJSON{RPS: l.RPS, Window: duration(l.Window), RetryAfter: !l.NoRetryAfter, Headers: l.style()}
+	if l.RPS > 0 && l.Window == 0 {
+		j.Burst = l.EffectiveBurst()
 	}
 	return j
 }

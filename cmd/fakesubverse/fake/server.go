@@ -1,8 +1,8 @@
 // Package fake is a local stand-in for the SubVerse call API, with fault
-// injection. It serves PUT /call/cancel/{callId} and POST /call/trigger with
-// the API's JSON envelope {responseCode, message, data}, keeps each call's
-// status, and exposes its state through Go methods and the inspection routes
-// under /_fake/.
+// injection and a rate limit of its own. It serves PUT /call/cancel/{callId}
+// and POST /call/trigger with the API's JSON envelope {responseCode, message,
+// data}, keeps each call's status, and exposes its state through Go methods
+// and the inspection routes under /_fake/.
 //
 // A Server is an http.Handler; tests use it through httptest:
 //
@@ -14,6 +14,14 @@
 //
 // Every route is also served under an optional /api prefix, so both
 // http://HOST and http://HOST/api work as base URLs.
+//
+// Options.Limit plays the API's own rate limit (a token bucket or a fixed
+// window, with or without Retry-After and rate-limit headers; see Limit).
+// Stats counts the cancel requests, the 429s and the first and last cancel
+// arrival, so a client's goodput is Stats.Goodput; Timeline gives the
+// requests per 10 ms slot, for how fast a client reached a rate. The
+// limiter and those times read Options.Now, so tests can drive them with a
+// fake clock.
 package fake
 
 import (
@@ -60,6 +68,13 @@ type Options struct {
 	// Seed seeds the generated call IDs and status mix of Seed and the IDs
 	// of triggered calls.
 	Seed uint64
+	// Limit is the API's own rate limit on the cancel route; the zero value
+	// is none. New panics if it does not pass Limit.Validate.
+	Limit Limit
+	// Now is the clock of the limiter and of the arrival times in Stats and
+	// Timeline; nil means time.Now. Latency and the other faults use real
+	// timers whatever it is.
+	Now func() time.Time
 }
 
 // Call is a snapshot of one call ID as the server saw it.
@@ -88,6 +103,22 @@ type Stats struct {
 	Triggers     int64 // calls created by POST /call/trigger
 	AuthFailures int64 // requests rejected for a missing or wrong key
 	Injected     int64 // requests answered with an injected fault
+
+	CancelRequests  int64     // PUT /call/cancel requests, 429s included
+	TooManyRequests int64     // cancel requests answered 429, by the limit or an injected fault
+	Limited         int64     // cancel requests answered 429 by the limit
+	FirstCancel     time.Time // arrival of the first cancel request; zero before it
+	LastCancel      time.Time // arrival of the latest cancel request
+}
+
+// Goodput is the calls canceled per second between the first and the last
+// cancel request's arrival; 0 before two requests arrived apart.
+func (st Stats) Goodput() float64 {
+	d := st.LastCancel.Sub(st.FirstCancel).Seconds()
+	if d <= 0 {
+		return 0
+	}
+	return float64(st.Cancels) / d
 }
 
 // Server is the fake API. It is safe for concurrent use; all setters may be
@@ -100,6 +131,9 @@ type Server struct {
 	envelope200 atomic.Bool
 	faults      atomic.Pointer[Faults]
 	hook        atomic.Pointer[func(context.Context, string, int)]
+	limiter     atomic.Pointer[limiter] // nil: no limit
+	now         func() time.Time
+	timeline    atomic.Pointer[timeline]
 
 	requests     atomic.Int64
 	cancels      atomic.Int64
@@ -110,20 +144,58 @@ type Server struct {
 	triggers     atomic.Int64
 	authFailures atomic.Int64
 	injected     atomic.Int64
+	cancelReqs   atomic.Int64
+	tooMany      atomic.Int64
+	limited      atomic.Int64
+	firstCancel  atomic.Int64 // unix nanoseconds, 0 = none yet
+	lastCancel   atomic.Int64
 
 	genMu sync.Mutex // guards gen
 	gen   idGen
 }
 
 // New returns a Server with no calls; add them with Seed, Add or LoadCalls.
+// It panics if opts.Limit is not valid (see Limit.Validate).
 func New(opts Options) *Server {
-	s := &Server{statuses: newStatusTable()}
+	s := &Server{statuses: newStatusTable(), now: opts.Now}
+	if s.now == nil {
+		s.now = time.Now
+	}
 	s.SetAPIKey(opts.APIKey)
 	s.envelope200.Store(opts.Envelope200)
 	s.SetFaults(opts.Faults)
+	if err := s.SetLimit(opts.Limit); err != nil {
+		panic("fake.New: " + err.Error())
+	}
+	s.timeline.Store(newTimeline(s.now()))
 	s.gen = newIDGen(opts.Seed)
 	return s
 }
+
+// SetLimit replaces the rate limit, starting it afresh (a full bucket, no
+// window open), or returns the error of l.Validate and keeps the old one.
+func (s *Server) SetLimit(l Limit) error {
+	if err := l.Validate(); err != nil {
+		return err
+	}
+	if l.Headers == "" {
+		l.Headers = HeadersNone
+	}
+	s.limiter.Store(newLimiter(l, s.now))
+	return nil
+}
+
+// Limit returns the rate limit in force; its Headers is never empty.
+func (s *Server) Limit() Limit {
+	if l := s.limiter.Load(); l != nil {
+		return l.lim
+	}
+	return Limit{Headers: HeadersNone}
+}
+
+// Timeline returns the cancel requests counted per TimelineSlot since the
+// server started or its stats were last reset.
+func (s *Server) Timeline() Timeline { return s.timeline.Load().snapshot() }
 
 // SetFaults replaces the injected faults; requests already past their fault
 // decision are not affected.
@@ -143,11 +215,11 @@ func (s *Server) SetAPIKey(k string) {
 // SetEnvelope200 switches the "always returns 200" mode on or off.
 func (s *Server) SetEnvelope200(on bool) { s.envelope200.Store(on) }
 
-// SetHook installs h, called for every cancel request after it is counted
-// and before it is answered (before the key check, latency and faults), with
-// the request's context, the decoded call ID and the 1-based number of this
-// request for that ID. A hook that blocks holds the request in flight. nil
-// removes the hook.
+// SetHook installs h, called for every cancel request the limit lets
+// through, after it is counted and before it is answered (before the key
+// check, latency and faults), with the request's context, the decoded call
+// ID and the 1-based number of this request for that ID. A hook that blocks
+// holds the request in flight. nil removes the hook.
 func (s *Server) SetHook(h func(ctx context.Context, id string, n int)) {
 	if h == nil {
 		s.hook.Store(nil)
@@ -166,18 +238,27 @@ func (s *Server) Stats() Stats {
 		Triggers:     s.triggers.Load(),
 		AuthFailures: s.authFailures.Load(),
 		Injected:     s.injected.Load(),
+
+		CancelRequests:  s.cancelReqs.Load(),
+		TooManyRequests: s.tooMany.Load(),
+		Limited:         s.limited.Load(),
 	}
-	if n := s.firstArrival.Load(); n != 0 {
-		st.FirstArrival = time.Unix(0, n).UTC()
-	}
-	if n := s.lastArrival.Load(); n != 0 {
-		st.LastArrival = time.Unix(0, n).UTC()
-	}
+	st.FirstArrival, st.LastArrival = unixTime(s.firstArrival.Load()), unixTime(s.lastArrival.Load())
+	st.FirstCancel, st.LastCancel = unixTime(s.firstCancel.Load()), unixTime(s.lastCancel.Load())
 	return st
 }
 
+// unixTime is the UTC time of n Unix nanoseconds; zero for 0.
+func unixTime(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
 // ResetStats zeroes the server-wide counters (MaxInFlight restarts from the
-// current InFlight). Per-call counts are kept.
+// current InFlight) and starts a new Timeline. Per-call counts and the
+// limiter's state are kept.
 func (s *Server) ResetStats() {
 	s.requests.Store(0)
 	s.cancels.Store(0)
@@ -187,6 +268,12 @@ func (s *Server) ResetStats() {
 	s.triggers.Store(0)
 	s.authFailures.Store(0)
 	s.injected.Store(0)
+	s.cancelReqs.Store(0)
+	s.tooMany.Store(0)
+	s.limited.Store(0)
+	s.firstCancel.Store(0)
+	s.lastCancel.Store(0)
+	s.timeline.Store(newTimeline(s.now()))
 }
 
 // ServeHTTP routes on the path with an optional /api prefix removed:
@@ -201,7 +288,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.inspect(w, r, p)
 		return
 	}
-	s.begin()
+	now := s.begin()
 	defer s.inFlight.Add(-1)
 	const cancelPath = "/call/cancel"
 	switch {
@@ -209,9 +296,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rest := p[len(cancelPath):]
 		switch {
 		case rest == "" || rest == "/":
-			s.cancel(w, r, "")
+			s.cancel(w, r, "", now)
 		case rest[0] == '/' && !strings.Contains(rest[1:], "/"):
-			s.cancel(w, r, rest[1:])
+			s.cancel(w, r, rest[1:], now)
 		default:
 			notFound(w, r)
 		}
@@ -222,14 +309,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// begin counts an API request and its arrival.
-func (s *Server) begin() {
+// begin counts an API request and returns its arrival time.
+func (s *Server) begin() time.Time {
 	s.requests.Add(1)
 	raise(&s.maxInFlight, s.inFlight.Add(1))
-	now := time.Now().UnixNano()
-	raise(&s.lastArrival, now)
-	for first := s.firstArrival.Load(); first == 0 || now < first; first = s.firstArrival.Load() {
-		if s.firstArrival.CompareAndSwap(first, now) {
+	now := s.now()
+	arrived(&s.firstArrival, &s.lastArrival, now.UnixNano())
+	return now
+}
+
+// arrived moves first back and last forward to include t.
+func arrived(first, last *atomic.Int64, t int64) {
+	raise(last, t)
+	for f := first.Load(); f == 0 || t < f; f = first.Load() {
+		if first.CompareAndSwap(f, t) {
 			break
 		}
 	}
@@ -244,8 +337,34 @@ func raise(a *atomic.Int64, v int64) {
 	}
 }
 
-// cancel answers one cancel request for the escaped segment seg.
-func (s *Server) cancel(w http.ResponseWriter, r *http.Request, seg string) {
+// cancel answers one cancel request for the escaped segment seg, which
+// arrived at now. The limit comes first: a request it refuses is counted
+// for its ID and answered, and nothing else happens.
+func (s *Server) cancel(w http.ResponseWriter, r *http.Request, seg string, now time.Time) {
+	s.cancelReqs.Add(1)
+	arrived(&s.firstCancel, &s.lastCancel, now.UnixNano())
+	limited := false
+	if lim := s.limiter.Load(); lim != nil {
+		v, at := lim.take()
+		lim.setHeaders(w.Header(), v, at)
+		if !v.allowed {
+			limited = true
+			s.limited.Add(1)
+			s.tooMany.Add(1)
+			if id, ok := unescapeSegment(seg); ok {
+				s.countRequest(id)
+			}
+			var ra time.Duration
+			if !lim.lim.NoRetryAfter {
+				ra = max(v.retryAfter, time.Nanosecond)
+			}
+			s.write(w, &ansLimited, ra)
+		}
+	}
+	s.timeline.Load().add(now, limited)
+	if limited {
+		return
+	}
 	id, ok := unescapeSegment(seg)
 	if !ok {
 		s.write(w, &ansBadEscape, 0)
@@ -272,6 +391,7 @@ func (s *Server) cancel(w http.ResponseWriter, r *http.Request, seg string) {
 	case fault503:
 		s.write(w, &ans503, f.RetryAfter)
 	case fault429:
+		s.tooMany.Add(1)
 		s.write(w, &ans429, f.RetryAfter)
 	case faultBadGateway:
 		writeBadGateway(w)

@@ -21,6 +21,8 @@ type options struct {
 	baseURL    string
 	apiKeyFile string
 	column     string
+	delimiter  string
+	delim      rune // --delimiter parsed; 0 picks one from the first line
 	noHeader   bool
 
 	concurrency    int
@@ -61,7 +63,7 @@ var flagGroups = []struct {
 	title string
 	names []string
 }{
-	{"Input", []string{"column", "no-header", "shard", "resume"}},
+	{"Input", []string{"column", "delimiter", "no-header", "shard", "resume"}},
 	{"API", []string{"base-url", "api-key-file"}},
 	{"Pace and retries", []string{"concurrency", "rate", "burst", "max-attempts", "timeout", "max-backoff"}},
 	{"Safety", []string{"dry-run", "yes", "max-failure-rate", "min-sample"}},
@@ -80,6 +82,7 @@ func newFlagSet(o *options, getenv func(string) string) *flag.FlagSet {
 	fs.StringVar(&o.baseURL, "base-url", base, "API root (env SUBVERSE_BASE_URL); https, or http to a loopback host only")
 	fs.StringVar(&o.apiKeyFile, "api-key-file", "", "file holding the API key; otherwise env SUBVERSE_API_KEY")
 	fs.StringVar(&o.column, "column", "auto", "ID column header; auto takes the first of call_id, callId, call id, id")
+	fs.StringVar(&o.delimiter, "delimiter", "auto", "field separator: , ; tab | or one punctuation character; auto is , unless the first line has no comma but a ; or a tab")
 	fs.BoolVar(&o.noHeader, "no-header", false, "the file has no header row; IDs are in the first column")
 	fs.IntVar(&o.concurrency, "concurrency", d.Concurrency, "most requests in flight at once")
 	fs.Float64Var(&o.rate, "rate", d.Rate, "requests per second, retries included; 0 means unlimited")
@@ -182,6 +185,11 @@ func (o *options) check() error {
 	if err := o.batchConfig().Validate(); err != nil {
 		return usagef("%s", err)
 	}
+	d, err := batch.ParseDelimiter(o.delimiter)
+	if err != nil {
+		return usagef("--%s", err)
+	}
+	o.delim = d
 	if o.shard != "" {
 		s, err := batch.ParseShard(o.shard)
 		if err != nil {
@@ -211,7 +219,7 @@ func (o *options) batchConfig() batch.Config {
 func (o *options) configJSON(keySource, prefix string) map[string]any {
 	return map[string]any{
 		"base_url": o.baseURL, "api_key_file": o.apiKeyFile, "api_key_source": keySource,
-		"column": cmp.Or(o.column, "auto"), "no_header": o.noHeader,
+		"column": cmp.Or(o.column, "auto"), "delimiter": o.delimiter, "no_header": o.noHeader,
 		"concurrency": o.concurrency, "rate": o.rate, "burst": o.burst, "max_attempts": o.maxAttempts,
 		"timeout": o.timeout.String(), "max_backoff": o.maxBackoff.String(),
 		"report": prefix, "resume": o.resume, "dry_run": o.dryRun, "yes": o.yes,

@@ -14,6 +14,7 @@ var ttySpecFlags = []struct{ name, def string }{
 	{"base-url", "https://api.subverseai.com/api"},
 	{"api-key-file", ""},
 	{"column", "auto"},
+	{"delimiter", "auto"},
 	{"no-header", ""},
 	{"concurrency", "8"},
 	{"rate", "10"},

@@ -162,6 +162,10 @@ func (j *job) prepare() error {
 	if j.in, err = j.readInput(); err != nil {
 		return err
 	}
+	if j.o.delim == 0 && j.in.Delimiter != ',' {
+		j.log.Info().Str("delimiter", batch.DelimiterName(j.in.Delimiter)).
+			Msgf("the first line has no comma: reading fields separated by %s (--delimiter sets it)", batch.DelimiterName(j.in.Delimiter))
+	}
 	if j.o.resume != "" {
 		if j.resume, err = report.ReadResume(j.o.resume); err != nil {
 			return err
@@ -196,7 +200,7 @@ func isDir(path string) bool {
 }
 
 func (j *job) readInput() (*batch.Input, error) {
-	opt := batch.InputOptions{Column: j.o.column, NoHeader: j.o.noHeader}
+	opt := batch.InputOptions{Column: j.o.column, NoHeader: j.o.noHeader, Delimiter: j.o.delim}
 	if j.o.input == "-" {
 		return batch.ReadInput(j.e.stdin, "-", opt)
 	}
@@ -258,10 +262,12 @@ func (j *job) finish(runErr, closeErr error, sig os.Signal) (int, error) {
 	default:
 		abort(exitAborted, runErr.Error())
 	}
+	config := j.o.configJSON(j.keySource, j.prefix)
+	config["delimiter"] = batch.DelimiterName(j.in.Delimiter) // the one used: found from the first line with auto
 	meta := report.Meta{
 		RunID: j.runID, Version: version, StartedAt: j.started.UTC(), FinishedAt: finished.UTC(),
 		Input:   report.Input{Path: j.o.input, SHA256: j.in.SHA256, Rows: j.in.Len()},
-		Config:  j.o.configJSON(j.keySource, j.prefix),
+		Config:  config,
 		Summary: sum, Aborted: aborted, ExitCode: code,
 	}
 	jsonErr := report.WriteJSON(j.prefix+".json", meta, j.prefix+".csv")

@@ -26,6 +26,7 @@ type Config struct {
 	BaseBackoff    time.Duration // wait after the first failed attempt, before jitter; doubles per attempt
 	MaxFailureRate float64       // stop when more than this fraction of sent IDs ended not final...
 	MinSample      int           // ...once at least this many sent IDs have a result
+	ExpectNotFound bool          // turn off the wrong-workspace rule (see ErrWrongWorkspace)
 
 	// Abandon, when closed, cancels the attempts in flight as well (their
 	// rows end transport_error). Without it a stopped run lets them finish.
@@ -89,8 +90,9 @@ func (c Config) Validate() error {
 // finish (at most Config.Timeout), and every job not yet sent gets a
 // not_attempted Result; Run then returns an error wrapping ErrInterrupted.
 // An unauthorized answer or the failure-rate rule stops the run the same
-// way and Run returns ErrUnauthorized or ErrTooManyFailures. Run returns
-// only after every request it started has ended.
+// way and Run returns ErrUnauthorized or ErrTooManyFailures; so does the
+// wrong-workspace rule, with ErrWrongWorkspace. Run returns only after
+// every request it started has ended.
 func Run(ctx context.Context, cfg Config, client *Client, jobs iter.Seq[Job], sink func(Result) error) error {
 	if err := cfg.Validate(); err != nil {
 		return err
@@ -156,7 +158,7 @@ func Run(ctx context.Context, cfg Config, client *Client, jobs iter.Seq[Job], si
 	})
 	// The stop rules are applied by the worker that has the result, before
 	// the result queues for the sink, so dispatch stops at once.
-	rule := &failureRule{cfg: cfg}
+	rule, guard := &failureRule{cfg: cfg}, newNotFoundGuard(cfg)
 	for range cfg.Concurrency {
 		g.Go(func() error {
 			defer senders.Done()
@@ -167,6 +169,10 @@ func Run(ctx context.Context, cfg Config, client *Client, jobs iter.Seq[Job], si
 				}
 				if err := rule.add(r); err != nil && stopCtx.Err() == nil {
 					cfg.Log.Error().Err(err).Msg("failure rate over the limit: stopping the run")
+					stop(err)
+				}
+				if err := guard.add(r); err != nil && stopCtx.Err() == nil {
+					cfg.Log.Error().Err(err).Msg("stopping the run: check the key's workspace and the ID column")
 					stop(err)
 				}
 				if !send(r) {
@@ -194,8 +200,8 @@ func Run(ctx context.Context, cfg Config, client *Client, jobs iter.Seq[Job], si
 	cause := context.Cause(stopCtx)
 	switch {
 	case cause == nil:
-		return nil
-	case errors.Is(cause, ErrUnauthorized), errors.Is(cause, ErrTooManyFailures):
+		return guard.end()
+	case errors.Is(cause, ErrUnauthorized), errors.Is(cause, ErrTooManyFailures), errors.Is(cause, ErrWrongWorkspace):
 		return cause
 	default:
 		return fmt.Errorf("%w: %w", ErrInterrupted, cause)
@@ -238,6 +244,8 @@ func stoppedBecause(stopCtx context.Context) string {
 		return "not sent: the run stopped because the API rejected the key"
 	case errors.Is(cause, ErrTooManyFailures):
 		return "not sent: the run stopped because the failure rate went over the limit"
+	case errors.Is(cause, ErrWrongWorkspace):
+		return "not sent: the run stopped because none of the first IDs sent exists for this key"
 	default:
 		return "not sent: the run was interrupted"
 	}

@@ -33,6 +33,7 @@ type options struct {
 	maxBackoff     time.Duration
 	maxFailureRate float64
 	minSample      int
+	expectNotFound bool
 
 	report string
 	resume string
@@ -66,7 +67,7 @@ var flagGroups = []struct {
 	{"Input", []string{"column", "delimiter", "no-header", "shard", "resume"}},
 	{"API", []string{"base-url", "api-key-file"}},
 	{"Pace and retries", []string{"concurrency", "rate", "burst", "max-attempts", "timeout", "max-backoff"}},
-	{"Safety", []string{"dry-run", "yes", "max-failure-rate", "min-sample"}},
+	{"Safety", []string{"dry-run", "yes", "max-failure-rate", "min-sample", "expect-not-found"}},
 	{"Output", []string{"report", "log-format", "log-level", "progress"}},
 	{"Other", []string{"version", "help"}},
 }
@@ -92,6 +93,7 @@ func newFlagSet(o *options, getenv func(string) string) *flag.FlagSet {
 	fs.DurationVar(&o.maxBackoff, "max-backoff", d.MaxBackoff, "longest wait between attempts; a longer Retry-After is cut to this")
 	fs.Float64Var(&o.maxFailureRate, "max-failure-rate", d.MaxFailureRate, "abort when more than this fraction of IDs sent ended not final...")
 	fs.IntVar(&o.minSample, "min-sample", d.MinSample, "...once at least this many IDs sent have a result")
+	fs.BoolVar(&o.expectNotFound, "expect-not-found", false, "do not stop when the first min-sample answers are all not_found (the wrong-workspace guard)")
 	fs.StringVar(&o.report, "report", "", "report prefix: writes PREFIX.csv and PREFIX.json, never over existing files")
 	fs.StringVar(&o.resume, "resume", "", "an earlier report CSV: IDs final there are carried over, not sent again")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "validate and plan; send nothing")
@@ -207,7 +209,7 @@ func (o *options) batchConfig() batch.Config {
 	c := batch.DefaultConfig()
 	c.Concurrency, c.Rate, c.Burst = o.concurrency, o.rate, o.burst
 	c.MaxAttempts, c.Timeout, c.MaxBackoff = o.maxAttempts, o.timeout, o.maxBackoff
-	c.MaxFailureRate, c.MinSample = o.maxFailureRate, o.minSample
+	c.MaxFailureRate, c.MinSample, c.ExpectNotFound = o.maxFailureRate, o.minSample, o.expectNotFound
 	if c.BaseBackoff > c.MaxBackoff {
 		c.BaseBackoff = c.MaxBackoff
 	}
@@ -223,7 +225,7 @@ func (o *options) configJSON(keySource, prefix string) map[string]any {
 		"concurrency": o.concurrency, "rate": o.rate, "burst": o.burst, "max_attempts": o.maxAttempts,
 		"timeout": o.timeout.String(), "max_backoff": o.maxBackoff.String(),
 		"report": prefix, "resume": o.resume, "dry_run": o.dryRun, "yes": o.yes,
-		"max_failure_rate": o.maxFailureRate, "min_sample": o.minSample, "shard": o.shard,
+		"max_failure_rate": o.maxFailureRate, "min_sample": o.minSample, "expect_not_found": o.expectNotFound, "shard": o.shard,
 		"log_format": o.logFormat, "log_level": o.logLevel, "progress": o.progress,
 	}
 }

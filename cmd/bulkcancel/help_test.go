@@ -28,6 +28,7 @@ var ttySpecFlags = []struct{ name, def string }{
 	{"yes", ""},
 	{"max-failure-rate", "0.5"},
 	{"min-sample", "100"},
+	{"expect-not-found", ""},
 	{"shard", ""},
 	{"log-format", "auto"},
 	{"log-level", "info"},

@@ -79,6 +79,9 @@ type job struct {
 	prefix         string
 	csv            *report.CSV
 	plan           *batch.Plan
+
+	sentNotFound   int  // rows sent in this run that ended not_found
+	wrongWorkspace bool // the wrong-workspace guard stopped the run
 }
 
 // run returns the exit code and, for exit 2 or a failure, the error to log.
@@ -138,6 +141,9 @@ func (j *job) run() (int, error) {
 		prog := j.startProgress(csv)
 		runErr = batch.Run(stopCtx, cfg, j.client, j.plan.Jobs(), func(r batch.Result) error {
 			j.logResult(r, false)
+			if r.Outcome == batch.NotFound && r.Attempts > 0 {
+				j.sentNotFound++
+			}
 			return csv.Write(r)
 		})
 		prog.stop()
@@ -257,6 +263,9 @@ func (j *job) finish(runErr, closeErr error, sig os.Signal) (int, error) {
 		abort(exitAborted, "the API rejected the key")
 	case errors.Is(runErr, batch.ErrTooManyFailures):
 		abort(exitAborted, runErr.Error())
+	case errors.Is(runErr, batch.ErrWrongWorkspace):
+		j.wrongWorkspace = true
+		abort(exitAborted, runErr.Error()+"; the key may belong to another workspace, or the IDs were read from the wrong column")
 	case errors.Is(runErr, batch.ErrInterrupted) && sig != nil:
 		abort(exitInterrupted+signalNumber(sig), "interrupted by "+signalName(sig))
 	default:

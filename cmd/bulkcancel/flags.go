@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -116,7 +117,8 @@ func (e *usageError) Error() string { return e.msg }
 func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
 
 // parseArgs reads flags and the one INPUT argument; flags may come before
-// or after INPUT, and "--" ends the flags.
+// or after INPUT, and "--" ends the flags. "help" as the first argument
+// before "--" asks for the help (a file named help is ./help).
 func parseArgs(args []string, getenv func(string) string) (*options, error) {
 	o := &options{set: map[string]bool{}, args: args}
 	fs := newFlagSet(o, getenv)
@@ -127,6 +129,9 @@ func parseArgs(args []string, getenv func(string) string) (*options, error) {
 			break
 		}
 	}
+	if err := keyFlag(fs, args); err != nil {
+		return nil, err
+	}
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
@@ -136,6 +141,9 @@ func parseArgs(args []string, getenv func(string) string) (*options, error) {
 			msg := err.Error()
 			if name, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
 				msg = "unknown flag " + name
+				if near := batch.Closest(strings.TrimLeft(name, "-"), flagNames(fs)); near != "" {
+					msg += " (did you mean --" + near + "?)"
+				}
 			}
 			return nil, usagef("%s", msg)
 		}
@@ -145,6 +153,10 @@ func parseArgs(args []string, getenv func(string) string) (*options, error) {
 		}
 		pos = append(pos, args[0])
 		args = args[1:]
+	}
+	if len(pos) > 0 && pos[0] == "help" {
+		o.help = true
+		return o, nil
 	}
 	pos = append(pos, rest...)
 	fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })
@@ -160,6 +172,50 @@ func parseArgs(args []string, getenv func(string) string) (*options, error) {
 		return nil, usagef("expected one INPUT, got %d: %s", len(pos), strings.Join(pos, " "))
 	}
 	return o, o.check()
+}
+
+// keyFlags are flags one may reach for to give the API key itself. None
+// exists, on purpose: argv is visible to every user of the host and is
+// kept in shell history.
+var keyFlags = []string{"api-key", "apikey", "key", "x-api-key", "subverse-api-key", "api-token",
+	"token", "access-token", "auth-token", "secret", "api-secret"}
+
+// keyFlag returns the usage error for a flag in args (before "--") that
+// looks like it gives the key: one of keyFlags, one or two edits from
+// one, or starting with api-key or apikey, unless it is nearer a real
+// flag. The message names the flag, never its value.
+func keyFlag(fs *flag.FlagSet, args []string) error {
+	for _, a := range args {
+		if len(a) < 2 || a[0] != '-' {
+			continue
+		}
+		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if name == "" || fs.Lookup(name) != nil {
+			continue
+		}
+		n := strings.ReplaceAll(strings.ToLower(name), "_", "-")
+		near := slices.Contains(keyFlags, n) || batch.Closest(n, keyFlags) != ""
+		switch {
+		case batch.Closest(n, flagNames(fs)) != "":
+			continue // a misspelt flag: the unknown-flag error suggests it
+		case near:
+		case strings.HasPrefix(n, "api-key") || strings.HasPrefix(n, "apikey"):
+			name = "api-key" // the key may run on from the flag's name: do not repeat it
+		default:
+			continue
+		}
+		return usagef("there is no --%s flag: a key on the command line is visible to every user of this host; "+
+			"set SUBVERSE_API_KEY, or pass --api-key-file FILE. The key you typed may now be in your shell history: "+
+			"delete that entry, and rotate the key if others can read the history", name)
+	}
+	return nil
+}
+
+// flagNames lists the names of the flags in fs.
+func flagNames(fs *flag.FlagSet) []string {
+	var names []string
+	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+	return names
 }
 
 // check validates values that the flag package cannot.

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -162,6 +164,9 @@ func (j *job) prepare() error {
 	}
 	base, err := batch.ParseBaseURL(j.o.baseURL)
 	if err != nil {
+		if !j.o.set["base-url"] && j.e.getenv("SUBVERSE_BASE_URL") != "" {
+			return fmt.Errorf("SUBVERSE_BASE_URL: %w", err)
+		}
 		return fmt.Errorf("--base-url: %w", err)
 	}
 	j.client = batch.NewClient(batch.NewHTTPClient(j.o.concurrency), base, j.key)
@@ -173,6 +178,9 @@ func (j *job) prepare() error {
 			Msgf("the first line has no comma: reading fields separated by %s (--delimiter sets it)", batch.DelimiterName(j.in.Delimiter))
 	}
 	if j.o.resume != "" {
+		if err := checkResumeIsCSV(j.o.resume); err != nil {
+			return err
+		}
 		if j.resume, err = report.ReadResume(j.o.resume); err != nil {
 			return err
 		}
@@ -198,6 +206,28 @@ func (j *job) prepare() error {
 		}
 	}
 	return nil
+}
+
+// checkResumeIsCSV refuses a JSON report given to --resume (by its name,
+// or by a first character of "{"), pointing at the CSV beside it.
+func checkResumeIsCSV(path string) error {
+	isJSON := strings.EqualFold(filepath.Ext(path), ".json")
+	if !isJSON {
+		if f, err := os.Open(path); err == nil {
+			b := make([]byte, 512)
+			n, _ := io.ReadFull(f, b)
+			f.Close()
+			isJSON = strings.HasPrefix(strings.TrimLeft(string(b[:n]), "\ufeff \t\r\n"), "{")
+		}
+	}
+	if !isJSON {
+		return nil
+	}
+	hint := "pass the PREFIX.csv the same run wrote"
+	if ext := filepath.Ext(path); strings.EqualFold(ext, ".json") {
+		hint = "pass --resume " + shellQuote(strings.TrimSuffix(path, ext)+".csv")
+	}
+	return &batch.InputError{File: path, Cause: "this is a JSON report; --resume takes the CSV report (PREFIX.csv), which records every row", Hint: hint}
 }
 
 func isDir(path string) bool {

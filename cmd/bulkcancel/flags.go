@@ -46,6 +46,7 @@ type options struct {
 	logFormat string
 	logLevel  string
 	progress  string
+	quiet     bool
 
 	version bool
 	help    bool
@@ -69,7 +70,7 @@ var flagGroups = []struct {
 	{"API", []string{"base-url", "api-key-file"}},
 	{"Pace and retries", []string{"concurrency", "rate", "burst", "max-attempts", "timeout", "max-backoff"}},
 	{"Safety", []string{"dry-run", "yes", "max-failure-rate", "min-sample", "expect-not-found"}},
-	{"Output", []string{"report", "log-format", "log-level", "progress"}},
+	{"Output", []string{"report", "quiet", "log-format", "log-level", "progress"}},
 	{"Other", []string{"version", "help"}},
 }
 
@@ -84,7 +85,7 @@ func newFlagSet(o *options, getenv func(string) string) *flag.FlagSet {
 	fs.StringVar(&o.baseURL, "base-url", base, "API root (env SUBVERSE_BASE_URL); https, or http to a loopback host only")
 	fs.StringVar(&o.apiKeyFile, "api-key-file", "", "file holding the API key; otherwise env SUBVERSE_API_KEY")
 	fs.StringVar(&o.column, "column", "auto", "ID column header; auto takes the first of call_id, callId, call id, id")
-	fs.StringVar(&o.delimiter, "delimiter", "auto", "field separator: , ; tab | or one punctuation character; auto is , unless the first line has no comma but a ; or a tab")
+	fs.StringVar(&o.delimiter, "delimiter", "auto", "field separator: , ; tab | or another punctuation character; auto: , unless line 1 has a ; or tab but no comma")
 	fs.BoolVar(&o.noHeader, "no-header", false, "the file has no header row; IDs are in the first column")
 	fs.IntVar(&o.concurrency, "concurrency", d.Concurrency, "most requests in flight at once")
 	fs.Float64Var(&o.rate, "rate", d.Rate, "requests per second, retries included; 0 means unlimited")
@@ -103,6 +104,7 @@ func newFlagSet(o *options, getenv func(string) string) *flag.FlagSet {
 	fs.StringVar(&o.logFormat, "log-format", "auto", "json, console, or auto (console on a terminal, else json)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&o.progress, "progress", "auto", "on, off, or auto: a bar on a terminal, else an info log line every 10s (on: even at --log-level warn)")
+	fs.BoolVar(&o.quiet, "quiet", false, "only errors and the summary: as --log-level error --progress off, unless those are given")
 	fs.BoolVar(&o.version, "version", false, "print version and exit")
 	fs.BoolVar(&o.help, "help", false, "print this help and exit")
 	return fs
@@ -228,6 +230,14 @@ func (o *options) check() error {
 		}
 		return usagef("--%s %q: want one of %s", name, v, strings.Join(allowed, ", "))
 	}
+	if o.quiet {
+		if !o.set["log-level"] {
+			o.logLevel = "error"
+		}
+		if !o.set["progress"] {
+			o.progress = "off"
+		}
+	}
 	if err := oneOf("log-format", o.logFormat, "auto", "json", "console"); err != nil {
 		return err
 	}
@@ -282,7 +292,7 @@ func (o *options) configJSON(keySource, prefix string) map[string]any {
 		"timeout": o.timeout.String(), "max_backoff": o.maxBackoff.String(),
 		"report": prefix, "resume": o.resume, "dry_run": o.dryRun, "yes": o.yes,
 		"max_failure_rate": o.maxFailureRate, "min_sample": o.minSample, "expect_not_found": o.expectNotFound, "shard": o.shard,
-		"log_format": o.logFormat, "log_level": o.logLevel, "progress": o.progress,
+		"log_format": o.logFormat, "log_level": o.logLevel, "progress": o.progress, "quiet": o.quiet,
 	}
 }
 
@@ -295,8 +305,27 @@ The key comes from env SUBVERSE_API_KEY or --api-key-file; there is no flag that
 Every row of INPUT gets one row in PREFIX.csv (written as rows finish) and PREFIX.json.
 `
 
+// outcomeHelp is one line per outcome for --help, in batch.Outcomes order.
+var outcomeHelp = map[batch.Outcome]string{
+	batch.Canceled:           "final: the API canceled the call",
+	batch.NotCancelable:      "final: no longer in queue (placed, in progress, done); ambiguous=true if we may have canceled it",
+	batch.NotFound:           "final: no such call for this key",
+	batch.InvalidID:          "final: not a call ID (not sent), or the API says the id is missing",
+	batch.Duplicate:          "final: the same ID on an earlier row (not sent)",
+	batch.Unauthorized:       "not final: the key was rejected; the run stops at once",
+	batch.RateLimited:        "not final: 429 still after the last attempt",
+	batch.ServerError:        "not final: 5xx still after the last attempt",
+	batch.TransportError:     "not final: connection, TLS or timeout failure still after the last attempt",
+	batch.UnexpectedResponse: "not final: any other answer (unknown message, unparseable body, a redirect)",
+	batch.NotAttempted:       "not final: the run stopped before this ID was sent",
+	batch.DryRun:             "not final: --dry-run, would be sent",
+}
+
 const helpTail = `
 Examples:
+  # Check first: read and validate everything, print the plan, send nothing
+  SUBVERSE_API_KEY=... bulkcancel --dry-run calls.csv
+
   # Abort a campaign: cancel every queued call in calls.csv, 20 requests a second
   SUBVERSE_API_KEY=... bulkcancel --rate 20 --report abort-0412 calls.csv
 
@@ -307,7 +336,8 @@ Examples:
   bulkcancel --resume abort-0412.csv --report abort-0412-b calls.csv
 
 Exit status: 0 all rows final; 1 some rows not final (rerun with --resume); 2 usage or input
-error, nothing sent; 3 aborted (key rejected or failure rate); 130/143 interrupted.
+error, nothing sent; 3 aborted (key rejected, failure rate, or none of the first IDs found for
+this key); 130/143 interrupted.
 `
 
 func writeHelp(w io.Writer, getenv func(string) string) {
@@ -337,6 +367,10 @@ func writeHelp(w io.Writer, getenv func(string) string) {
 			}
 			fmt.Fprintf(w, "%-28s %s%s\n", left, usage, def)
 		}
+	}
+	io.WriteString(w, "\nOutcomes (the report's outcome column; final rows are never sent again):\n")
+	for _, oc := range batch.Outcomes {
+		fmt.Fprintf(w, "  %-20s %s\n", oc, outcomeHelp[oc])
 	}
 	io.WriteString(w, helpTail)
 }

@@ -18,7 +18,8 @@ import (
 func newLogger(e *env, format, level, runID string) zerolog.Logger {
 	w := e.stderr
 	if format == "console" || (format == "auto" && e.stderrTTY) {
-		w = zerolog.ConsoleWriter{Out: e.stderr, TimeFormat: "15:04:05", NoColor: !e.stderrTTY}
+		// NO_COLOR (https://no-color.org): set and not empty turns colour off.
+		w = zerolog.ConsoleWriter{Out: e.stderr, TimeFormat: "15:04:05", NoColor: !e.stderrTTY || e.getenv("NO_COLOR") != ""}
 	}
 	lvl, err := zerolog.ParseLevel(level)
 	if err != nil || lvl == zerolog.NoLevel {
@@ -84,7 +85,11 @@ func (j *job) logResult(r batch.Result, carried bool) {
 
 func (j *job) logEnd(s report.Summary, code int, aborted *string) {
 	ev := j.log.Info()
-	if code != exitOK {
+	switch code {
+	case exitOK:
+	case exitAborted: // an error, so --quiet (--log-level error) still shows it
+		ev = j.log.Error()
+	default:
 		ev = j.log.Warn()
 	}
 	d := zerolog.Dict()

@@ -15,6 +15,9 @@ func ParseBaseURL(s string) (*url.URL, error) {
 	if s == "" {
 		return nil, fmt.Errorf("%w: empty", ErrBaseURL)
 	}
+	if err := missingScheme(s); err != nil {
+		return nil, err
+	}
 	u, err := url.Parse(s)
 	if err != nil {
 		// Not quoted: a URL that does not parse may still hold a password.
@@ -43,6 +46,36 @@ func ParseBaseURL(s string) (*url.URL, error) {
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawPath = strings.TrimRight(u.RawPath, "/")
 	return u, nil
+}
+
+// missingScheme returns the error for a base URL written without its
+// scheme ("127.0.0.1:8080/api", "api.example.com/api"), naming the URL
+// to give instead when that is safe to repeat (no user info, only the
+// characters of a host and a path); nil when s has a scheme.
+func missingScheme(s string) error {
+	if strings.Contains(s, "://") {
+		return nil
+	}
+	lower := strings.ToLower(s)
+	if strings.HasPrefix(lower, "http:") || strings.HasPrefix(lower, "https:") {
+		return fmt.Errorf("%w: expected two slashes after the scheme, e.g. https://api.subverseai.com/api", ErrBaseURL)
+	}
+	hostport, _, _ := strings.Cut(s, "/")
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	scheme := "https://"
+	if IsLoopback(strings.Trim(host, "[]")) {
+		scheme = "http://"
+	}
+	safe := host != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-._~:/[]%", r))
+	}) < 0
+	if !safe {
+		return fmt.Errorf("%w: it has no scheme; start it with https:// (or http:// for a loopback host such as 127.0.0.1)", ErrBaseURL)
+	}
+	return fmt.Errorf("%w: it has no scheme; did you mean %s%s? (https:// for the API, http:// only for a loopback host such as 127.0.0.1)", ErrBaseURL, scheme, s)
 }
 
 // IsLoopback reports whether host is localhost, in 127.0.0.0/8 or ::1.

@@ -12,6 +12,11 @@ var (
 	// Config.MaxFailureRate of the IDs sent ended not final, once at least
 	// Config.MinSample had a result.
 	ErrTooManyFailures = errors.New("failure rate over the limit")
+	// ErrWrongWorkspace means the wrong-workspace rule tripped: the first
+	// answers (Config.MinSample of them, or every one in a shorter run)
+	// all said "call not found", so the key likely belongs to another
+	// workspace or the IDs came from the wrong column.
+	ErrWrongWorkspace = errors.New("none of the IDs sent exists for this key")
 	// ErrInterrupted means the caller's context ended the run early.
 	ErrInterrupted = errors.New("interrupted")
 	// ErrBaseURL means the API root URL is not acceptable.

@@ -63,7 +63,7 @@ func Example() {
 		results = append(results, r) // the sink is called from one goroutine
 		return nil
 	})
-	if err != nil { // batch.ErrUnauthorized, batch.ErrTooManyFailures, or the context ended
+	if err != nil { // batch.ErrUnauthorized, ErrTooManyFailures, ErrWrongWorkspace, or the context ended
 		fmt.Println(err)
 		return
 	}

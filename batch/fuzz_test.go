@@ -264,6 +264,11 @@ func FuzzReadInput(f *testing.F) {
 		"call_id,id\nfirst,second\n",
 		"call_id\n" + strings.Repeat("a,\n", 50),
 		"a/b\n../x\nx?y=1\nx#y\n%2e%2e\né\nsp ace\n",
+		"call_id;status\na1;call_in_queue\na2;completed\n",
+		"call_id\tstatus\na1\tcall_in_queue\n",
+		"call_id;x\tid\na;b\tc\n",
+		"call_id\na1;call_in_queue\na2;completed\n",
+		"call_id\na1;x\na2\n",
 	} {
 		f.Add([]byte(s), false)
 		f.Add([]byte(s), true)
@@ -332,7 +337,13 @@ func FuzzReadInput(f *testing.F) {
 // the ID column found by AutoColumns, each ID trimmed. err is non-nil when
 // the file cannot be read or has no ID column.
 func fzReferenceIDs(data []byte, noHeader bool) ([]string, error) {
-	r := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))))
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	comma, err := fzDelimiter(data, noHeader)
+	if err != nil {
+		return nil, err
+	}
+	r := csv.NewReader(bytes.NewReader(data))
+	r.Comma = comma
 	r.FieldsPerRecord = -1
 	recs, err := r.ReadAll()
 	if err != nil {
@@ -343,30 +354,87 @@ func fzReferenceIDs(data []byte, noHeader bool) ([]string, error) {
 		if len(recs) == 0 {
 			return nil, io.EOF
 		}
-		col = -1
-	find:
-		for _, a := range []string{"call_id", "callid", "call id", "id"} {
-			for i, h := range recs[0] {
-				if strings.ToLower(strings.TrimSpace(h)) == a {
-					col = i
-					break find
-				}
-			}
-		}
-		if col < 0 {
+		if col = fzFindColumn(recs[0]); col < 0 {
 			return nil, errors.New("no ID column")
 		}
 		recs = recs[1:]
+	} else if len(recs) > 0 && fzFindColumn(recs[0][:1]) == 0 {
+		return nil, errors.New("--no-header, but the first line is a header")
 	}
 	ids := make([]string, 0, len(recs))
+	withSep, clean := 0, false
 	for _, rec := range recs {
 		id := ""
 		if col < len(rec) {
 			id = strings.TrimSpace(rec[col])
 		}
 		ids = append(ids, id)
+		if id != "" && !clean && withSep < DelimiterCheckRows {
+			if strings.ContainsAny(id, ";\t,") {
+				withSep++
+			} else {
+				clean = true
+			}
+		}
+	}
+	if withSep > 0 && !clean {
+		return nil, errors.New("the first IDs all hold a field separator")
 	}
 	return ids, nil
+}
+
+// fzFindColumn is the index of the ID column in header, -1 without one.
+func fzFindColumn(header []string) int {
+	for _, a := range []string{"call_id", "callid", "call id", "id"} {
+		for i, h := range header {
+			if strings.ToLower(strings.TrimSpace(h)) == a {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// fzDelimiter picks the separator as the README says: ',' unless the
+// first line has no comma outside quotes but a ';' or a tab; with both,
+// the one whose split gives an ID column, if only one does.
+func fzDelimiter(data []byte, noHeader bool) (rune, error) {
+	line, _, _ := bytes.Cut(data, []byte("\n"))
+	var commas, semis, tabs int
+	quoted := false
+	for _, c := range line {
+		switch {
+		case c == '"':
+			quoted = !quoted
+		case quoted:
+		case c == ',':
+			commas++
+		case c == ';':
+			semis++
+		case c == '\t':
+			tabs++
+		}
+	}
+	switch {
+	case commas > 0 || semis == 0 && tabs == 0:
+		return ',', nil
+	case tabs == 0:
+		return ';', nil
+	case semis == 0:
+		return '\t', nil
+	}
+	var fit []rune
+	for _, d := range []rune{';', '\t'} {
+		r := csv.NewReader(bytes.NewReader(bytes.TrimSuffix(line, []byte("\r"))))
+		r.Comma = d
+		if h, err := r.Read(); err == nil && !noHeader && fzFindColumn(h) >= 0 {
+			fit = append(fit, d)
+		}
+	}
+	if len(fit) != 1 {
+		return 0, errors.New("both ';' and tab in the first line")
+	}
+	return fit[0], nil
 }
 
 // fzBases are API roots the cancel URL is built on: plain, with a trailing

@@ -12,13 +12,15 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // InputOptions says how to find the IDs in an input CSV.
 type InputOptions struct {
-	Column   string // header of the ID column; "" picks one of AutoColumns
-	NoHeader bool   // the file has no header row; IDs are in the first column
-	SizeHint int64  // expected input size in bytes, to size buffers; 0 if unknown
+	Column    string // header of the ID column; "" picks one of AutoColumns
+	NoHeader  bool   // the file has no header row; IDs are in the first column
+	Delimiter rune   // field separator; 0 picks one from the first line (see ReadInput)
+	SizeHint  int64  // expected input size in bytes, to size buffers; 0 if unknown
 }
 
 // AutoColumns are the headers the ID column is found by when no column is
@@ -33,9 +35,11 @@ type Input struct {
 	Name   string // the file as given, "-" for standard input
 	SHA256 string // hex SHA-256 of the file's bytes
 	Column string // the ID column's header as written; "" without a header
-	ids    string
-	ends   []uint32       // ends[i] is where row i's ID ends in ids
-	notes  map[int]string // row index -> why its ID is empty though the line is not
+	// Delimiter is the field separator the file was read with.
+	Delimiter rune
+	ids       string
+	ends      []uint32       // ends[i] is where row i's ID ends in ids
+	notes     map[int]string // row index -> why its ID is empty though the line is not
 }
 
 // Len is the number of data rows.
@@ -82,17 +86,33 @@ func (e *InputError) Error() string {
 // empty ID). A malformed file or a missing ID column is an *InputError
 // naming the line and cause; IDs themselves are not judged here (see
 // CheckID), so a bad ID becomes an invalid_id row, not an error.
+//
+// Without opt.Delimiter the separator is ',' unless the first line has
+// no comma but a ';' or a tab (spreadsheet exports in many locales); when
+// it holds both, the one that gives an ID column wins, and when neither
+// or both do, ReadInput asks for a delimiter. When the first
+// DelimiterCheckRows non-empty IDs (or all, if fewer) each hold a ';', a
+// tab or a ',', the file was read with the wrong separator: an
+// *InputError naming the first such line.
 func ReadInput(r io.Reader, name string, opt InputOptions) (*Input, error) {
 	h := sha256.New()
 	br := bufio.NewReaderSize(io.TeeReader(r, h), 256<<10)
 	if bom, err := br.Peek(3); err == nil && bytes.Equal(bom, []byte("\xef\xbb\xbf")) {
 		br.Discard(3)
 	}
+	in := &Input{Name: name, Delimiter: opt.Delimiter}
+	if in.Delimiter == 0 {
+		d, err := detectDelimiter(firstLine(br), name, opt)
+		if err != nil {
+			return nil, err
+		}
+		in.Delimiter = d
+	}
 	cr := csv.NewReader(br)
+	cr.Comma = in.Delimiter
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
 
-	in := &Input{Name: name}
 	col := 0
 	if !opt.NoHeader {
 		header, err := cr.Read()
@@ -106,7 +126,7 @@ func ReadInput(r io.Reader, name string, opt InputOptions) (*Input, error) {
 		col, err = findColumn(header, opt.Column)
 		if err != nil {
 			line, _ := cr.FieldPos(0)
-			return nil, &InputError{File: name, Line: line, Cause: err.Error(), Hint: columnHint(opt.Column)}
+			return nil, &InputError{File: name, Line: line, Cause: err.Error(), Hint: columnHint(header, opt.Column, in.Delimiter)}
 		}
 		in.Column = strings.TrimSpace(header[col])
 	} else if opt.Column != "" {
@@ -115,6 +135,7 @@ func ReadInput(r io.Reader, name string, opt InputOptions) (*Input, error) {
 	}
 
 	var ids strings.Builder
+	var sep sepCheck
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
@@ -122,6 +143,12 @@ func ReadInput(r io.Reader, name string, opt InputOptions) (*Input, error) {
 		}
 		if err != nil {
 			return nil, csvError(name, err)
+		}
+		if opt.NoHeader && len(in.ends) == 0 && len(rec) > 0 && isAutoColumn(rec[0]) {
+			line, _ := cr.FieldPos(0)
+			return nil, &InputError{File: name, Line: line,
+				Cause: fmt.Sprintf("the first line starts with %q, a column name, but --no-header says the file has no header row", strings.TrimSpace(rec[0])),
+				Hint:  "drop --no-header: the ID column is then found by its name"}
 		}
 		if len(in.ends) == sizeSample && opt.SizeHint > 0 {
 			in.ends = presize(&ids, in.ends, cr.InputOffset(), opt.SizeHint)
@@ -139,8 +166,17 @@ func ReadInput(r io.Reader, name string, opt InputOptions) (*Input, error) {
 		if ids.Len()+len(id) > math.MaxUint32 {
 			return nil, &InputError{File: name, Cause: "the IDs add up to more than 4 GiB", Hint: "split the file and run once per part"}
 		}
+		if sep.watching() {
+			line, _ := cr.FieldPos(0)
+			if sep.add(id, line); sep.full() {
+				return nil, sep.err(name, in.Delimiter)
+			}
+		}
 		ids.WriteString(id)
 		in.ends = append(in.ends, uint32(ids.Len()))
+	}
+	if err := sep.err(name, in.Delimiter); err != nil {
+		return nil, err
 	}
 	in.ids = ids.String()
 	in.SHA256 = hex.EncodeToString(h.Sum(nil))
@@ -170,11 +206,14 @@ func presize(ids *strings.Builder, ends []uint32, read, size int64) []uint32 {
 	return ends
 }
 
+func normColumn(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+func isAutoColumn(s string) bool { return slices.Contains(AutoColumns, normColumn(s)) }
+
 func findColumn(header []string, want string) (int, error) {
-	norm := func(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 	if want != "" {
 		for i, h := range header {
-			if norm(h) == norm(want) {
+			if normColumn(h) == normColumn(want) {
 				return i, nil
 			}
 		}
@@ -182,7 +221,7 @@ func findColumn(header []string, want string) (int, error) {
 	}
 	for _, a := range AutoColumns {
 		for i, h := range header {
-			if norm(h) == a {
+			if normColumn(h) == a {
 				return i, nil
 			}
 		}
@@ -190,11 +229,47 @@ func findColumn(header []string, want string) (int, error) {
 	return 0, fmt.Errorf("no ID column in the header %s: expected one of call_id, callId, call id, id", quoteList(header))
 }
 
-func columnHint(want string) string {
-	if want != "" {
-		return "check the spelling of --column against the first line of the file"
+// columnHint says how to fix a header that has no ID column: another
+// delimiter when a header cell splits into a known column, a near
+// spelling of --column, or how to name the column.
+func columnHint(header []string, want string, delim rune) string {
+	for _, cell := range header {
+		for _, d := range []rune{';', '\t', ',', '|'} {
+			if d == delim || !strings.ContainsRune(cell, d) {
+				continue
+			}
+			if _, err := findColumn(strings.Split(cell, string(d)), want); err == nil {
+				return fmt.Sprintf("the header looks separated by %s: pass --delimiter %s", describeDelimiter(d), flagDelimiter(d))
+			}
+		}
 	}
-	return "name the column with --column NAME, or pass --no-header if the first line is already an ID"
+	if want == "" {
+		return "name the column with --column NAME, or pass --no-header if the first line is already an ID"
+	}
+	names := make([]string, 0, len(header))
+	for _, h := range header {
+		names = append(names, strings.TrimSpace(h))
+	}
+	if c := Closest(want, names); c != "" {
+		return fmt.Sprintf("did you mean --column %s?", shellWord(c))
+	}
+	if Closest(want, AutoColumns) != "" {
+		if i, err := findColumn(header, ""); err == nil {
+			return fmt.Sprintf("did you mean --column %s? (or drop --column: it is found by its name)", shellWord(strings.TrimSpace(header[i])))
+		}
+	}
+	return "check the spelling of --column against the first line of the file"
+}
+
+// shellWord is s as one word on a command line: as it is when it needs
+// no quoting, else in single quotes.
+func shellWord(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r < utf8.RuneSelf && (isAlnum(byte(r)) || strings.ContainsRune("-_./:,+@%", r)))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func quoteList(ss []string) string {

@@ -15,14 +15,22 @@ import (
 const MaxIDLen = 128
 
 // CheckID says why id (already trimmed) cannot be a call ID, or "" when
-// it can: empty, "." or "..", over MaxIDLen bytes, not UTF-8, or holding a
-// control character. Such rows are invalid_id and never sent.
+// it can: empty, "." or "..", holding a field separator (';', a tab or
+// ','), over MaxIDLen bytes, not UTF-8, or holding a control character.
+// Such rows are invalid_id and never sent.
 func CheckID(id string) string {
 	switch {
 	case id == "":
 		return "empty ID"
 	case id == "." || id == "..":
 		return fmt.Sprintf("%q is not a call ID", id)
+	case strings.ContainsAny(id, separators):
+		i := strings.IndexAny(id, separators)
+		what := fmt.Sprintf("a '%c'", id[i])
+		if id[i] == '\t' {
+			what = "a tab"
+		}
+		return fmt.Sprintf("ID holds %s, a field separator (check --delimiter)", what)
 	case len(id) > MaxIDLen:
 		return fmt.Sprintf("ID is %d bytes, more than %d", len(id), MaxIDLen)
 	case !utf8.ValidString(id):

@@ -33,6 +33,7 @@ type Config struct {
 	BaseBackoff    time.Duration // wait after the first failed attempt, before jitter; doubles per attempt
 	MaxFailureRate float64       // stop when more than this fraction of sent IDs ended not final...
 	MinSample      int           // ...once at least this many sent IDs have a result
+	ExpectNotFound bool          // turn off the wrong-workspace rule (see ErrWrongWorkspace)
 
 	// Abandon, when closed, cancels the attempts in flight as well (their
 	// rows end transport_error). Without it a stopped run lets them finish.
@@ -171,7 +172,7 @@ func Run(ctx context.Context, cfg Config, client *Client, jobs iter.Seq[Job], si
 	}
 	// The stop rules are applied where the result is, before it queues
 	// for the sink, so dispatch stops at once.
-	rule := &failureRule{cfg: cfg}
+	rule, guard := &failureRule{cfg: cfg}, newNotFoundGuard(cfg)
 	finish := func(r Result) bool {
 		defer settle()
 		if r.Outcome == Unauthorized {
@@ -179,6 +180,10 @@ func Run(ctx context.Context, cfg Config, client *Client, jobs iter.Seq[Job], si
 		}
 		if err := rule.add(r); err != nil && stopCtx.Err() == nil {
 			cfg.Log.Error().Err(err).Msg("failure rate over the limit: stopping the run")
+			stop(err)
+		}
+		if err := guard.add(r); err != nil && stopCtx.Err() == nil {
+			cfg.Log.Error().Err(err).Msg("stopping the run: check the key's workspace and the ID column")
 			stop(err)
 		}
 		return send(r)
@@ -300,8 +305,8 @@ func Run(ctx context.Context, cfg Config, client *Client, jobs iter.Seq[Job], si
 	cause := context.Cause(stopCtx)
 	switch {
 	case cause == nil:
-		return nil
-	case errors.Is(cause, ErrUnauthorized), errors.Is(cause, ErrTooManyFailures):
+		return guard.end()
+	case errors.Is(cause, ErrUnauthorized), errors.Is(cause, ErrTooManyFailures), errors.Is(cause, ErrWrongWorkspace):
 		return cause
 	default:
 		return fmt.Errorf("%w: %w", ErrInterrupted, cause)
@@ -348,6 +353,8 @@ func stoppedBecause(stopCtx context.Context) string {
 		return "not sent: the run stopped because the API rejected the key"
 	case errors.Is(cause, ErrTooManyFailures):
 		return "not sent: the run stopped because the failure rate went over the limit"
+	case errors.Is(cause, ErrWrongWorkspace):
+		return "not sent: the run stopped because none of the first IDs sent exists for this key"
 	default:
 		return "not sent: the run was interrupted"
 	}

@@ -44,7 +44,9 @@ func TestSecKeyOnlyInHeader(t *testing.T) {
 		w.Write([]byte(`{"responseCode":400,"message":"User call not found.","data":null}`))
 	}))
 	defer ts.Close()
-	rows, err := secRun(t, secConfig(2), secClient(t, batch.NewHTTPClient(2), ts.URL), secCSV(t, []string{"a", "b", "c"}))
+	cfg := secConfig(2)
+	cfg.ExpectNotFound = true // every answer is "not found"
+	rows, err := secRun(t, cfg, secClient(t, batch.NewHTTPClient(2), ts.URL), secCSV(t, []string{"a", "b", "c"}))
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -23,6 +24,8 @@ type options struct {
 	baseURL    string
 	apiKeyFile string
 	column     string
+	delimiter  string
+	delim      rune // --delimiter parsed; 0 picks one from the first line
 	noHeader   bool
 
 	concurrency    int
@@ -34,6 +37,7 @@ type options struct {
 	maxBackoff     time.Duration
 	maxFailureRate float64
 	minSample      int
+	expectNotFound bool
 
 	report string
 	resume string
@@ -45,6 +49,7 @@ type options struct {
 	logFormat string
 	logLevel  string
 	progress  string
+	quiet     bool
 
 	version bool
 	help    bool
@@ -64,11 +69,11 @@ var flagGroups = []struct {
 	title string
 	names []string
 }{
-	{"Input", []string{"column", "no-header", "shard", "resume"}},
+	{"Input", []string{"column", "delimiter", "no-header", "shard", "resume"}},
 	{"API", []string{"base-url", "api-key-file"}},
 	{"Pace and retries", []string{"concurrency", "rate", "max-rate", "burst", "max-attempts", "timeout", "max-backoff"}},
-	{"Safety", []string{"dry-run", "yes", "max-failure-rate", "min-sample"}},
-	{"Output", []string{"report", "log-format", "log-level", "progress"}},
+	{"Safety", []string{"dry-run", "yes", "max-failure-rate", "min-sample", "expect-not-found"}},
+	{"Output", []string{"report", "quiet", "log-format", "log-level", "progress"}},
 	{"Other", []string{"version", "help"}},
 }
 
@@ -83,6 +88,7 @@ func newFlagSet(o *options, getenv func(string) string) *flag.FlagSet {
 	fs.StringVar(&o.baseURL, "base-url", base, "API root (env SUBVERSE_BASE_URL); https, or http to a loopback host only")
 	fs.StringVar(&o.apiKeyFile, "api-key-file", "", "file holding the API key; otherwise env SUBVERSE_API_KEY")
 	fs.StringVar(&o.column, "column", "auto", "ID column header; auto takes the first of call_id, callId, call id, id")
+	fs.StringVar(&o.delimiter, "delimiter", "auto", "field separator: , ; tab | or another punctuation character; auto: , unless line 1 has a ; or tab but no comma")
 	fs.BoolVar(&o.noHeader, "no-header", false, "the file has no header row; IDs are in the first column")
 	fs.IntVar(&o.concurrency, "concurrency", d.Concurrency, "most requests in flight at once")
 	o.rate = rateFlag{auto: d.AutoRate, n: d.Rate}
@@ -94,6 +100,7 @@ func newFlagSet(o *options, getenv func(string) string) *flag.FlagSet {
 	fs.DurationVar(&o.maxBackoff, "max-backoff", d.MaxBackoff, "longest wait between attempts; a longer Retry-After is cut to this")
 	fs.Float64Var(&o.maxFailureRate, "max-failure-rate", d.MaxFailureRate, "abort when more than this fraction of IDs sent ended not final...")
 	fs.IntVar(&o.minSample, "min-sample", d.MinSample, "...once at least this many IDs sent have a result")
+	fs.BoolVar(&o.expectNotFound, "expect-not-found", false, "do not stop when the first min-sample answers are all not_found (the wrong-workspace guard)")
 	fs.StringVar(&o.report, "report", "", "report prefix: writes PREFIX.csv and PREFIX.json, never over existing files")
 	fs.StringVar(&o.resume, "resume", "", "an earlier report CSV: IDs final there are carried over, not sent again")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "validate and plan; send nothing")
@@ -102,6 +109,7 @@ func newFlagSet(o *options, getenv func(string) string) *flag.FlagSet {
 	fs.StringVar(&o.logFormat, "log-format", "auto", "json, console, or auto (console on a terminal, else json)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&o.progress, "progress", "auto", "on, off, or auto: a bar on a terminal, else an info log line every 10s (on: even at --log-level warn)")
+	fs.BoolVar(&o.quiet, "quiet", false, "only errors and the summary: as --log-level error --progress off, unless those are given")
 	fs.BoolVar(&o.version, "version", false, "print version and exit")
 	fs.BoolVar(&o.help, "help", false, "print this help and exit")
 	return fs
@@ -151,7 +159,8 @@ func (e *usageError) Error() string { return e.msg }
 func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
 
 // parseArgs reads flags and the one INPUT argument; flags may come before
-// or after INPUT, and "--" ends the flags.
+// or after INPUT, and "--" ends the flags. "help" as the first argument
+// before "--" asks for the help (a file named help is ./help).
 func parseArgs(args []string, getenv func(string) string) (*options, error) {
 	o := &options{set: map[string]bool{}, args: args}
 	fs := newFlagSet(o, getenv)
@@ -162,6 +171,9 @@ func parseArgs(args []string, getenv func(string) string) (*options, error) {
 			break
 		}
 	}
+	if err := keyFlag(fs, args); err != nil {
+		return nil, err
+	}
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
@@ -171,6 +183,9 @@ func parseArgs(args []string, getenv func(string) string) (*options, error) {
 			msg := err.Error()
 			if name, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
 				msg = "unknown flag " + name
+				if near := batch.Closest(strings.TrimLeft(name, "-"), flagNames(fs)); near != "" {
+					msg += " (did you mean --" + near + "?)"
+				}
 			}
 			return nil, usagef("%s", msg)
 		}
@@ -180,6 +195,10 @@ func parseArgs(args []string, getenv func(string) string) (*options, error) {
 		}
 		pos = append(pos, args[0])
 		args = args[1:]
+	}
+	if len(pos) > 0 && pos[0] == "help" {
+		o.help = true
+		return o, nil
 	}
 	pos = append(pos, rest...)
 	fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })
@@ -197,6 +216,50 @@ func parseArgs(args []string, getenv func(string) string) (*options, error) {
 	return o, o.check()
 }
 
+// keyFlags are flags one may reach for to give the API key itself. None
+// exists, on purpose: argv is visible to every user of the host and is
+// kept in shell history.
+var keyFlags = []string{"api-key", "apikey", "key", "x-api-key", "subverse-api-key", "api-token",
+	"token", "access-token", "auth-token", "secret", "api-secret"}
+
+// keyFlag returns the usage error for a flag in args (before "--") that
+// looks like it gives the key: one of keyFlags, one or two edits from
+// one, or starting with api-key or apikey, unless it is nearer a real
+// flag. The message names the flag, never its value.
+func keyFlag(fs *flag.FlagSet, args []string) error {
+	for _, a := range args {
+		if len(a) < 2 || a[0] != '-' {
+			continue
+		}
+		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if name == "" || fs.Lookup(name) != nil {
+			continue
+		}
+		n := strings.ReplaceAll(strings.ToLower(name), "_", "-")
+		near := slices.Contains(keyFlags, n) || batch.Closest(n, keyFlags) != ""
+		switch {
+		case batch.Closest(n, flagNames(fs)) != "":
+			continue // a misspelt flag: the unknown-flag error suggests it
+		case near:
+		case strings.HasPrefix(n, "api-key") || strings.HasPrefix(n, "apikey"):
+			name = "api-key" // the key may run on from the flag's name: do not repeat it
+		default:
+			continue
+		}
+		return usagef("there is no --%s flag: a key on the command line is visible to every user of this host; "+
+			"set SUBVERSE_API_KEY, or pass --api-key-file FILE. The key you typed may now be in your shell history: "+
+			"delete that entry, and rotate the key if others can read the history", name)
+	}
+	return nil
+}
+
+// flagNames lists the names of the flags in fs.
+func flagNames(fs *flag.FlagSet) []string {
+	var names []string
+	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+	return names
+}
+
 // check validates values that the flag package cannot.
 func (o *options) check() error {
 	oneOf := func(name, v string, allowed ...string) error {
@@ -206,6 +269,14 @@ func (o *options) check() error {
 			}
 		}
 		return usagef("--%s %q: want one of %s", name, v, strings.Join(allowed, ", "))
+	}
+	if o.quiet {
+		if !o.set["log-level"] {
+			o.logLevel = "error"
+		}
+		if !o.set["progress"] {
+			o.progress = "off"
+		}
 	}
 	if err := oneOf("log-format", o.logFormat, "auto", "json", "console"); err != nil {
 		return err
@@ -222,6 +293,11 @@ func (o *options) check() error {
 	if err := o.batchConfig().Validate(); err != nil {
 		return usagef("%s", err)
 	}
+	d, err := batch.ParseDelimiter(o.delimiter)
+	if err != nil {
+		return usagef("--%s", err)
+	}
+	o.delim = d
 	if o.shard != "" {
 		s, err := batch.ParseShard(o.shard)
 		if err != nil {
@@ -242,7 +318,7 @@ func (o *options) batchConfig() batch.Config {
 	c := batch.DefaultConfig()
 	c.Concurrency, c.AutoRate, c.Rate, c.MaxRate, c.Burst = o.concurrency, o.rate.auto, o.rate.n, o.maxRate, o.burst
 	c.MaxAttempts, c.Timeout, c.MaxBackoff = o.maxAttempts, o.timeout, o.maxBackoff
-	c.MaxFailureRate, c.MinSample = o.maxFailureRate, o.minSample
+	c.MaxFailureRate, c.MinSample, c.ExpectNotFound = o.maxFailureRate, o.minSample, o.expectNotFound
 	if c.BaseBackoff > c.MaxBackoff {
 		c.BaseBackoff = c.MaxBackoff
 	}
@@ -254,12 +330,12 @@ func (o *options) batchConfig() batch.Config {
 func (o *options) configJSON(keySource, prefix string) map[string]any {
 	return map[string]any{
 		"base_url": o.baseURL, "api_key_file": o.apiKeyFile, "api_key_source": keySource,
-		"column": cmp.Or(o.column, "auto"), "no_header": o.noHeader,
+		"column": cmp.Or(o.column, "auto"), "delimiter": o.delimiter, "no_header": o.noHeader,
 		"concurrency": o.concurrency, "rate": o.rate.json(), "max_rate": o.maxRate, "burst": o.burst, "max_attempts": o.maxAttempts,
 		"timeout": o.timeout.String(), "max_backoff": o.maxBackoff.String(),
 		"report": prefix, "resume": o.resume, "dry_run": o.dryRun, "yes": o.yes,
-		"max_failure_rate": o.maxFailureRate, "min_sample": o.minSample, "shard": o.shard,
-		"log_format": o.logFormat, "log_level": o.logLevel, "progress": o.progress,
+		"max_failure_rate": o.maxFailureRate, "min_sample": o.minSample, "expect_not_found": o.expectNotFound, "shard": o.shard,
+		"log_format": o.logFormat, "log_level": o.logLevel, "progress": o.progress, "quiet": o.quiet,
 	}
 }
 
@@ -272,8 +348,27 @@ The key comes from env SUBVERSE_API_KEY or --api-key-file; there is no flag that
 Every row of INPUT gets one row in PREFIX.csv (written as rows finish) and PREFIX.json.
 `
 
+// outcomeHelp is one line per outcome for --help, in batch.Outcomes order.
+var outcomeHelp = map[batch.Outcome]string{
+	batch.Canceled:           "final: the API canceled the call",
+	batch.NotCancelable:      "final: no longer in queue (placed, in progress, done); ambiguous=true if we may have canceled it",
+	batch.NotFound:           "final: no such call for this key",
+	batch.InvalidID:          "final: not a call ID (not sent), or the API says the id is missing",
+	batch.Duplicate:          "final: the same ID on an earlier row (not sent)",
+	batch.Unauthorized:       "not final: the key was rejected; the run stops at once",
+	batch.RateLimited:        "not final: 429 still after the last attempt",
+	batch.ServerError:        "not final: 5xx still after the last attempt",
+	batch.TransportError:     "not final: connection, TLS or timeout failure still after the last attempt",
+	batch.UnexpectedResponse: "not final: any other answer (unknown message, unparseable body, a redirect)",
+	batch.NotAttempted:       "not final: the run stopped before this ID was sent",
+	batch.DryRun:             "not final: --dry-run, would be sent",
+}
+
 const helpTail = `
 Examples:
+  # Check first: read and validate everything, print the plan, send nothing
+  SUBVERSE_API_KEY=... bulkcancel --dry-run calls.csv
+
   # Abort a campaign: cancel every queued call in calls.csv, 20 requests a second
   SUBVERSE_API_KEY=... bulkcancel --rate 20 --report abort-0412 calls.csv
 
@@ -284,7 +379,8 @@ Examples:
   bulkcancel --resume abort-0412.csv --report abort-0412-b calls.csv
 
 Exit status: 0 all rows final; 1 some rows not final (rerun with --resume); 2 usage or input
-error, nothing sent; 3 aborted (key rejected or failure rate); 130/143 interrupted.
+error, nothing sent; 3 aborted (key rejected, failure rate, or none of the first IDs found for
+this key); 130/143 interrupted.
 `
 
 func writeHelp(w io.Writer, getenv func(string) string) {
@@ -314,6 +410,10 @@ func writeHelp(w io.Writer, getenv func(string) string) {
 			}
 			fmt.Fprintf(w, "%-28s %s%s\n", left, usage, def)
 		}
+	}
+	io.WriteString(w, "\nOutcomes (the report's outcome column; final rows are never sent again):\n")
+	for _, oc := range batch.Outcomes {
+		fmt.Fprintf(w, "  %-20s %s\n", oc, outcomeHelp[oc])
 	}
 	io.WriteString(w, helpTail)
 }

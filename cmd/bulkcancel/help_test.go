@@ -5,6 +5,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/subverseai/bulkcancel/batch"
 )
 
 // ttySpecFlags is SPEC.md's flag table: every flag with its default as
@@ -14,6 +16,7 @@ var ttySpecFlags = []struct{ name, def string }{
 	{"base-url", "https://api.subverseai.com/api"},
 	{"api-key-file", ""},
 	{"column", "auto"},
+	{"delimiter", "auto"},
 	{"no-header", ""},
 	{"concurrency", "8"},
 	{"rate", "auto"},
@@ -27,10 +30,12 @@ var ttySpecFlags = []struct{ name, def string }{
 	{"yes", ""},
 	{"max-failure-rate", "0.5"},
 	{"min-sample", "100"},
+	{"expect-not-found", ""},
 	{"shard", ""},
 	{"log-format", "auto"},
 	{"log-level", "info"},
 	{"progress", "auto"},
+	{"quiet", ""},
 	{"version", ""},
 	{"help", ""},
 }
@@ -68,14 +73,26 @@ func TestTTYHelp(t *testing.T) {
 			}
 		}
 		for _, want := range []string{"Input:", "API:", "Pace and retries:", "Safety:", "Output:", "Examples:",
-			"Abort a campaign", "From cron", "--resume"} {
+			"Abort a campaign", "From cron", "--resume", "Check first", "bulkcancel --dry-run calls.csv", "Outcomes"} {
 			if !strings.Contains(help, want) {
 				t.Errorf("%s: help lacks %q", arg, want)
 			}
 		}
 		examples := help[strings.Index(help, "Examples:"):]
-		if n := strings.Count(examples, "\n  # "); n != 3 {
-			t.Errorf("%s: %d examples, want 3", arg, n)
+		if n := strings.Count(examples, "\n  # "); n != 4 {
+			t.Errorf("%s: %d examples, want 4", arg, n)
+		}
+		// Every outcome on one line of its own, saying whether it is final.
+		for _, o := range batch.Outcomes {
+			var found []string
+			for _, l := range lines {
+				if f := strings.Fields(l); len(f) > 1 && f[0] == string(o) {
+					found = append(found, l)
+				}
+			}
+			if len(found) != 1 || !strings.Contains(found[0], "final") {
+				t.Errorf("%s: outcome %s is on %d lines: %q", arg, o, len(found), found)
+			}
 		}
 	}
 }

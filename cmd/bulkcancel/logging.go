@@ -18,7 +18,8 @@ import (
 func newLogger(e *env, format, level, runID string) zerolog.Logger {
 	w := e.stderr
 	if format == "console" || (format == "auto" && e.stderrTTY) {
-		w = zerolog.ConsoleWriter{Out: e.stderr, TimeFormat: "15:04:05", NoColor: !e.stderrTTY}
+		// NO_COLOR (https://no-color.org): set and not empty turns colour off.
+		w = zerolog.ConsoleWriter{Out: e.stderr, TimeFormat: "15:04:05", NoColor: !e.stderrTTY || e.getenv("NO_COLOR") != ""}
 	}
 	lvl, err := zerolog.ParseLevel(level)
 	if err != nil || lvl == zerolog.NoLevel {
@@ -53,6 +54,7 @@ func goVersion() string { return runtime.Version() }
 func (j *job) logStart() {
 	c := j.plan.Counts
 	j.log.Info().Str("version", version).Str("input", j.o.input).Str("sha256", j.in.SHA256).
+		Str("delimiter", batch.DelimiterName(j.in.Delimiter)).
 		Int("rows", c.Rows).Int("to_send", c.Send).Int("invalid", c.Invalid).Int("duplicate", c.Duplicate).
 		Int("carried", c.Carried).Int("other_shard", c.OtherShard).
 		Str("base_url", j.o.baseURL).Str("key_source", j.keySource).
@@ -83,7 +85,11 @@ func (j *job) logResult(r batch.Result, carried bool) {
 
 func (j *job) logEnd(s report.Summary, code int, aborted *string) {
 	ev := j.log.Info()
-	if code != exitOK {
+	switch code {
+	case exitOK:
+	case exitAborted: // an error, so --quiet (--log-level error) still shows it
+		ev = j.log.Error()
+	default:
 		ev = j.log.Warn()
 	}
 	d := zerolog.Dict()

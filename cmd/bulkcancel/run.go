@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -79,6 +81,9 @@ type job struct {
 	prefix         string
 	csv            *report.CSV
 	plan           *batch.Plan
+
+	sentNotFound   int  // rows sent in this run that ended not_found
+	wrongWorkspace bool // the wrong-workspace guard stopped the run
 }
 
 // run returns the exit code and, for exit 2 or a failure, the error to log.
@@ -138,6 +143,9 @@ func (j *job) run() (int, error) {
 		prog := j.startProgress(csv)
 		runErr = batch.Run(stopCtx, cfg, j.client, j.plan.Jobs(), func(r batch.Result) error {
 			j.logResult(r, false)
+			if r.Outcome == batch.NotFound && r.Attempts > 0 {
+				j.sentNotFound++
+			}
 			return csv.Write(r)
 		})
 		prog.stop()
@@ -156,13 +164,23 @@ func (j *job) prepare() error {
 	}
 	base, err := batch.ParseBaseURL(j.o.baseURL)
 	if err != nil {
+		if !j.o.set["base-url"] && j.e.getenv("SUBVERSE_BASE_URL") != "" {
+			return fmt.Errorf("SUBVERSE_BASE_URL: %w", err)
+		}
 		return fmt.Errorf("--base-url: %w", err)
 	}
 	j.client = batch.NewClient(batch.NewHTTPClient(j.o.concurrency), base, j.key)
 	if j.in, err = j.readInput(); err != nil {
 		return err
 	}
+	if j.o.delim == 0 && j.in.Delimiter != ',' {
+		j.log.Info().Str("delimiter", batch.DelimiterName(j.in.Delimiter)).
+			Msgf("the first line has no comma: reading fields separated by %s (--delimiter sets it)", batch.DelimiterName(j.in.Delimiter))
+	}
 	if j.o.resume != "" {
+		if err := checkResumeIsCSV(j.o.resume); err != nil {
+			return err
+		}
 		if j.resume, err = report.ReadResume(j.o.resume); err != nil {
 			return err
 		}
@@ -190,13 +208,35 @@ func (j *job) prepare() error {
 	return nil
 }
 
+// checkResumeIsCSV refuses a JSON report given to --resume (by its name,
+// or by a first character of "{"), pointing at the CSV beside it.
+func checkResumeIsCSV(path string) error {
+	isJSON := strings.EqualFold(filepath.Ext(path), ".json")
+	if !isJSON {
+		if f, err := os.Open(path); err == nil {
+			b := make([]byte, 512)
+			n, _ := io.ReadFull(f, b)
+			f.Close()
+			isJSON = strings.HasPrefix(strings.TrimLeft(string(b[:n]), "\ufeff \t\r\n"), "{")
+		}
+	}
+	if !isJSON {
+		return nil
+	}
+	hint := "pass the PREFIX.csv the same run wrote"
+	if ext := filepath.Ext(path); strings.EqualFold(ext, ".json") {
+		hint = "pass --resume " + shellQuote(strings.TrimSuffix(path, ext)+".csv")
+	}
+	return &batch.InputError{File: path, Cause: "this is a JSON report; --resume takes the CSV report (PREFIX.csv), which records every row", Hint: hint}
+}
+
 func isDir(path string) bool {
 	st, err := os.Stat(path)
 	return err == nil && st.IsDir()
 }
 
 func (j *job) readInput() (*batch.Input, error) {
-	opt := batch.InputOptions{Column: j.o.column, NoHeader: j.o.noHeader}
+	opt := batch.InputOptions{Column: j.o.column, NoHeader: j.o.noHeader, Delimiter: j.o.delim}
 	if j.o.input == "-" {
 		return batch.ReadInput(j.e.stdin, "-", opt)
 	}
@@ -253,15 +293,20 @@ func (j *job) finish(runErr, closeErr error, sig os.Signal) (int, error) {
 		abort(exitAborted, "the API rejected the key")
 	case errors.Is(runErr, batch.ErrTooManyFailures):
 		abort(exitAborted, runErr.Error())
+	case errors.Is(runErr, batch.ErrWrongWorkspace):
+		j.wrongWorkspace = true
+		abort(exitAborted, runErr.Error()+"; the key may belong to another workspace, or the IDs were read from the wrong column")
 	case errors.Is(runErr, batch.ErrInterrupted) && sig != nil:
 		abort(exitInterrupted+signalNumber(sig), "interrupted by "+signalName(sig))
 	default:
 		abort(exitAborted, runErr.Error())
 	}
+	config := j.o.configJSON(j.keySource, j.prefix)
+	config["delimiter"] = batch.DelimiterName(j.in.Delimiter) // the one used: found from the first line with auto
 	meta := report.Meta{
 		RunID: j.runID, Version: version, StartedAt: j.started.UTC(), FinishedAt: finished.UTC(),
 		Input:   report.Input{Path: j.o.input, SHA256: j.in.SHA256, Rows: j.in.Len()},
-		Config:  j.o.configJSON(j.keySource, j.prefix),
+		Config:  config,
 		Summary: sum, Aborted: aborted, ExitCode: code,
 	}
 	jsonErr := report.WriteJSON(j.prefix+".json", meta, j.prefix+".csv")

@@ -50,8 +50,15 @@ func (j *job) printSummary(s report.Summary, code int, aborted *string, keyRejec
 	} else {
 		fmt.Fprintf(w, "Report: %s.csv (the JSON report could not be written)\n", j.prefix)
 	}
-	if aborted != nil {
+	switch {
+	case j.wrongWorkspace:
+		j.printWrongWorkspace(s, *aborted)
+		return
+	case aborted != nil:
 		fmt.Fprintf(w, "Stopped early: %s.\n", *aborted)
+	case s.Sent > 0 && j.sentNotFound*2 > s.Sent:
+		fmt.Fprintf(w, "Warning: %d of the %d IDs sent were not found. If these calls should exist, check that the key belongs to their workspace and that %s holds the call IDs.\n",
+			j.sentNotFound, s.Sent, j.columnRead())
 	}
 	if code != exitOK && !j.o.dryRun && s.NotFinal > 0 {
 		if keyRejected {
@@ -64,6 +71,32 @@ func (j *job) printSummary(s report.Summary, code int, aborted *string, keyRejec
 			fmt.Fprintln(w, "  (with the same input on standard input)")
 		}
 	}
+}
+
+// printWrongWorkspace ends the summary of a run the wrong-workspace guard
+// stopped: the likely causes, how to check them, and how to go on. A
+// --resume would carry the not_found rows as final, which is right only
+// when the calls are really gone.
+func (j *job) printWrongWorkspace(s report.Summary, why string) {
+	w := j.e.stdout
+	fmt.Fprintf(w, "Stopped: %s.\n", why)
+	fmt.Fprintf(w, "To check: look one of these IDs up in the SubVerse dashboard of the workspace this key belongs to, and check that %s holds the call IDs (--column).\n", j.columnRead())
+	fmt.Fprintln(w, "Once the key or the column is right, run the job again with a new --report, not --resume: --resume would carry these not_found rows as final.")
+	if s.NotFinal > 0 {
+		fmt.Fprintln(w, "If these calls may really all be gone, finish the job with:")
+		fmt.Fprintf(w, "  %s\n", strings.Replace(j.resumeCommand(), " --resume ", " --expect-not-found --resume ", 1))
+		if j.o.input == "-" {
+			fmt.Fprintln(w, "  (with the same input on standard input)")
+		}
+	}
+}
+
+// columnRead names the column the IDs were read from.
+func (j *job) columnRead() string {
+	if j.in == nil || j.in.Column == "" {
+		return "the first column"
+	}
+	return fmt.Sprintf("the column %q", j.in.Column)
 }
 
 // resumeCommand is the command line that finishes this job: the same

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
+)
+
+// exportInput writes a spreadsheet export of ids separated by sep, with a
+// status column, as a semicolon or tab locale saves it: BOM, CRLF, a
+// header. It returns the file and the IDs that are queued.
+func exportInput(t *testing.T, srv *fake.Server, sep string, n int) (string, []string) {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("\ufeffcall_id" + sep + "status\r\n")
+	var queued []string
+	for i := range n {
+		id := fmt.Sprintf("67493aee%016d", i)
+		st := fake.StatusQueued
+		if i%5 == 4 {
+			st = fake.StatusPlaced
+		} else {
+			queued = append(queued, id)
+		}
+		srv.Add(id, st)
+		fmt.Fprintf(&b, "%s%s%s\r\n", id, sep, st)
+	}
+	return writeFile(t, t.TempDir(), "export.csv", b.String()), queued
+}
+
+// TestDelimiterExportEndToEnd: a semicolon (or tab) export is read with
+// the delimiter found from its first line; every queued call is canceled
+// exactly once, each call gets exactly one request, the run says which
+// delimiter it used and the JSON report records it.
+func TestDelimiterExportEndToEnd(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ name, sep, want string }{
+		{"semicolon", ";", ";"},
+		{"tab", "\t", "tab"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv, base := startHarnessFake(t, fake.Options{})
+			in, queued := exportInput(t, srv, tc.sep, 25)
+			prefix := filepath.Join(t.TempDir(), "r")
+			res := runCmd(t, nil, "", "--base-url", base, "--rate", "0", "--log-format", "json", "--report", prefix, in)
+			if res.code != 0 {
+				t.Fatalf("exit %d\n%s", res.code, res.stderr)
+			}
+			for _, c := range srv.Calls() {
+				if c.Requests != 1 {
+					t.Errorf("%s got %d requests, want 1", c.ID, c.Requests)
+				}
+			}
+			for _, id := range queued {
+				if c, _ := srv.Call(id); c.Status != fake.StatusCanceled || c.Cancels != 1 {
+					t.Errorf("%s: %+v, want canceled once", id, c)
+				}
+			}
+			if n := srv.Stats().Requests; n != 25 {
+				t.Errorf("%d requests, want 25", n)
+			}
+			rep := readJSONReport(t, prefix)
+			if rep.Config["delimiter"] != tc.want {
+				t.Errorf("config delimiter %v, want %q", rep.Config["delimiter"], tc.want)
+			}
+			if rep.Summary.ByOutcome["canceled"] != len(queued) || rep.Summary.ByOutcome["not_cancelable"] != 25-len(queued) {
+				t.Errorf("by outcome %v", rep.Summary.ByOutcome)
+			}
+			if !strings.Contains(res.stderr, `"level":"info","run_id"`) || !strings.Contains(res.stderr, `"delimiter":"`+tc.want+`"`) ||
+				!strings.Contains(res.stderr, "reading fields separated by "+tc.want) {
+				t.Errorf("the log does not say which delimiter was used:\n%s", res.stderr)
+			}
+		})
+	}
+}
+
+// TestDelimiterMistakes: the ways a semicolon export used to be misread
+// end with exit 2, nothing sent, and a message naming the line and the
+// fix; --delimiter given reads the file as asked.
+func TestDelimiterMistakes(t *testing.T) {
+	t.Parallel()
+	srv, base := startHarnessFake(t, fake.Options{})
+	in, _ := exportInput(t, srv, ";", 25)
+	dir := t.TempDir()
+	both := writeFile(t, dir, "both.csv", "a;b\tc\n1;2\t3\n")
+	for _, tc := range []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"--no-header on the export", []string{"--no-header", in}, []string{"export.csv:1:", `starts with "call_id", a column name`, "drop --no-header"}},
+		{"--no-header and a comma delimiter", []string{"--no-header", "--delimiter", ",", in}, []string{"export.csv:1:", "holds a ';'", "--delimiter ';'"}},
+		{"comma delimiter on the export", []string{"--delimiter", ",", in}, []string{"export.csv:1: no ID column", "looks separated by ';'", "--delimiter ';'"}},
+		{"both separators", []string{both}, []string{"both.csv:1:", "--delimiter ';' or --delimiter tab"}},
+		{"bad delimiter", []string{"--delimiter", "ab", in}, []string{`--delimiter "ab"`, "tab"}},
+		{"quote as delimiter", []string{"--delimiter", `"`, in}, []string{"double quote"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			prefix := filepath.Join(t.TempDir(), "r")
+			res := runCmd(t, nil, "", append([]string{"--base-url", base, "--log-format", "console", "--report", prefix}, tc.args...)...)
+			if res.code != 2 {
+				t.Errorf("exit %d, want 2\n%s", res.code, res.stderr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(res.stderr, w) {
+					t.Errorf("stderr does not say %q:\n%s", w, res.stderr)
+				}
+			}
+		})
+	}
+	if n := srv.Stats().Requests; n != 0 {
+		t.Errorf("refused runs sent %d requests", n)
+	}
+	prefix := filepath.Join(t.TempDir(), "r")
+	res := runCmd(t, nil, "", "--base-url", base, "--rate", "0", "--delimiter", ";", "--report", prefix, in)
+	if res.code != 0 || srv.Stats().Requests != 25 {
+		t.Errorf("--delimiter ';': exit %d after %d requests\n%s", res.code, srv.Stats().Requests, res.stderr)
+	}
+}

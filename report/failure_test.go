@@ -1,0 +1,45 @@
+package report
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/subverseai/bulkcancel/batch"
+)
+
+// TestCloseDoesNotPublishAfterAFailedWrite: a report whose write failed
+// before Publish is removed by Close, never given its name: a partial
+// report would make a later --resume send the missing final IDs again.
+// Rows that could not be written count as not final.
+func TestCloseDoesNotPublishAfterAFailedWrite(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "carry.csv")
+	w, err := CreateCSV(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	final := batch.Result{Row: 1, CallID: "a", Outcome: batch.Canceled, Attempts: 1, RemovedJobs: 1}
+	if err := w.Carry(final); err != nil {
+		t.Fatal(err)
+	}
+	w.f.Close() // the disk fills up: every later write fails
+	final.Row, final.CallID = 2, "b"
+	if err := w.Carry(final); err == nil {
+		t.Fatal("a write to a closed file succeeded")
+	}
+	if err := w.Close(); err == nil {
+		t.Error("Close reported a whole report")
+	}
+	if _, err := os.Lstat(path); err == nil {
+		t.Error("the partial report was published")
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("left behind: %v", ents)
+	}
+	s := w.Summary()
+	if s.Total != 2 || s.Final != 1 || s.NotFinal != 1 || s.Unwritten != 1 || s.UnwrittenSent != 0 {
+		t.Errorf("summary %+v", s)
+	}
+}

@@ -12,6 +12,9 @@ var (
 	// Config.MaxFailureRate of the IDs sent ended not final, once at least
 	// Config.MinSample had a result.
 	ErrTooManyFailures = errors.New("failure rate over the limit")
+	// ErrRecord means a result could not be recorded (the sink or
+	// Config.BeforeSend failed): the run stopped sending at once.
+	ErrRecord = errors.New("the results could not be recorded")
 	// ErrInterrupted means the caller's context ended the run early.
 	ErrInterrupted = errors.New("interrupted")
 	// ErrBaseURL means the API root URL is not acceptable.

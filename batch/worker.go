@@ -21,7 +21,7 @@ type worker struct {
 // are used up, or the run stops. Dispatch waits (rate, pause, backoff)
 // end with stopCtx; requests in flight end only with reqCtx.
 func (w *worker) do(stopCtx, reqCtx context.Context, job Job) Result {
-	r := Result{Row: job.Row, CallID: job.ID, Outcome: NotAttempted, RemovedJobs: -1}
+	r := Result{Row: job.Row, CallID: job.ID, Outcome: NotAttempted, RemovedJobs: -1, Ambiguous: job.MaybeSent}
 	reached := job.MaybeSent // an earlier attempt may have canceled the call
 	for n := 1; ; n++ {
 		if w.pause.wait(stopCtx, w.cfg.Clock) != nil || w.limiter.Wait(stopCtx) != nil {
@@ -32,6 +32,12 @@ func (w *worker) do(stopCtx, reqCtx context.Context, job Job) Result {
 			}
 			return r
 		}
+		if n == 1 && w.cfg.BeforeSend != nil {
+			if err := w.cfg.BeforeSend(job); err != nil {
+				r.Error = "not sent: " + err.Error()
+				return r
+			}
+		}
 		actx, cancel := context.WithTimeout(reqCtx, w.cfg.Timeout)
 		a := w.client.Cancel(actx, job.ID)
 		cancel()
@@ -41,12 +47,13 @@ func (w *worker) do(stopCtx, reqCtx context.Context, job Job) Result {
 		r.Attempts = n
 		r.FinishedAt = a.Start.Add(a.Duration).UTC().Truncate(time.Millisecond)
 		r.Outcome, r.HTTPStatus, r.ResponseCode, r.Message, r.RemovedJobs = a.Outcome, a.HTTPStatus, a.ResponseCode, a.Message, a.RemovedJobs
-		r.Ambiguous = a.Outcome == NotCancelable && reached
+		may := (a.Err != nil && a.Written) || a.Outcome == ServerError // this attempt may have reached the server
+		r.Ambiguous = a.Outcome == NotCancelable && reached || !a.Outcome.Final() && (reached || may)
 		r.Error = a.Detail
-		if r.Ambiguous {
+		if r.Ambiguous && a.Outcome == NotCancelable {
 			r.Error = "an earlier attempt may have canceled this call before this answer"
 		}
-		reached = reached || (a.Err != nil && a.Written) || a.Outcome == ServerError
+		reached = reached || may
 		if !a.Outcome.retryable() || (a.Err != nil && permanentTransport(a.Err)) {
 			return r
 		}

@@ -97,7 +97,11 @@ func (j *job) newBar(total int) *bar {
 	b.stats.Total = total
 	// The container redraws only when told to (on our tick), and each tick
 	// waits for its redraw, so a redraw always shows the counts just read.
-	cw := drawNotifier{cupwriter.New(raw, false), b.drawn}
+	cup := cupwriter.New(raw, false)
+	if f, ok := raw.(interface{ Fd() uintptr }); ok {
+		cup.SetTermFd(int(f.Fd())) // the terminal's width, through the lenient writer
+	}
+	cw := drawNotifier{cup, b.drawn}
 	b.p = mpb.New(mpb.WithConsoleWriter(cw), mpb.WithManualRefresh(b.refresh), mpb.WithShutdownNotifier(b.gone))
 	b.b = b.p.New(int64(total), mpb.BarStyle(),
 		mpb.BarWidth(32),

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -22,7 +24,7 @@ const (
 	exitNotFinal    = 1
 	exitUsage       = 2
 	exitAborted     = 3
-	exitInterrupted = 128 // plus the signal number: 130 for SIGINT, 143 for SIGTERM
+	exitInterrupted = 128 // plus the signal number: 129 for SIGHUP, 130 for SIGINT, 143 for SIGTERM
 )
 
 // Set at build time with -ldflags "-X main.version=... -X main.commit=...".
@@ -78,6 +80,7 @@ type job struct {
 	resume         *report.Resume
 	prefix         string
 	csv            *report.CSV
+	journal        *report.Journal // nil on a dry run
 	plan           *batch.Plan
 }
 
@@ -102,39 +105,48 @@ func (j *job) run() (int, error) {
 
 	csv, err := report.CreateCSV(j.prefix + ".csv")
 	if err != nil {
-		return exitUsage, err
+		return j.unwritable(err)
 	}
 	j.csv = csv
 	j.logStart()
 
-	var runErr error
+	runErr := j.startJournal()
 	for r, carried := range j.plan.Settled() {
+		if runErr != nil {
+			break
+		}
 		j.logResult(r, carried)
 		if carried {
 			runErr = csv.Carry(r)
 		} else {
 			runErr = csv.Write(r)
 		}
-		if runErr != nil {
-			break
-		}
 	}
 	if runErr == nil {
 		// The report gets its name only now, with every row settled before
 		// the first request in it; see report.CreateCSV.
-		if err := csv.Publish(); err != nil {
-			csv.Close()
-			return exitUsage, err
+		runErr = csv.Publish()
+	}
+	if runErr != nil {
+		csv.Close() // removes the unpublished file
+		if j.journal != nil {
+			j.journal.Remove()
 		}
+		return j.unwritable(runErr)
 	}
 	switch {
-	case runErr != nil:
 	case j.o.dryRun:
 		runErr = j.dryRun()
 	default:
 		cfg := j.o.batchConfig()
 		cfg.Log = j.log
 		cfg.Abandon = abandon
+		cfg.BeforeSend = func(job batch.Job) error {
+			if job.MaybeSent {
+				return nil // in the journal already, inherited
+			}
+			return j.journal.Dispatched(job.ID)
+		}
 		prog := j.startProgress(csv)
 		runErr = batch.Run(stopCtx, cfg, j.client, j.plan.Jobs(), func(r batch.Result) error {
 			j.logResult(r, false)
@@ -144,6 +156,27 @@ func (j *job) run() (int, error) {
 	}
 	closeErr := csv.Close()
 	return j.finish(runErr, closeErr, sig.received())
+}
+
+// startJournal creates the dispatch journal beside the report (not on a
+// dry run) and records in it the IDs that an earlier run may have sent,
+// so a run that resumes this one after a crash still knows them.
+func (j *job) startJournal() error {
+	if j.o.dryRun {
+		return nil
+	}
+	jr, err := report.CreateJournal(report.JournalPath(j.prefix + ".csv"))
+	if err != nil {
+		return err
+	}
+	j.journal = jr
+	var inherited []string
+	for job := range j.plan.Jobs() {
+		if job.MaybeSent {
+			inherited = append(inherited, job.ID)
+		}
+	}
+	return jr.Inherit(inherited)
 }
 
 // prepare checks everything that can be checked before a request: key,
@@ -170,6 +203,10 @@ func (j *job) prepare() error {
 			j.log.Warn().Str("resume", j.o.resume).Int("line", j.resume.TornLine).
 				Msg("the report to resume from ends in a line cut short by a crash; that line is ignored and its ID is sent again")
 		}
+		if j.resume.Conservative {
+			j.log.Warn().Str("resume", j.o.resume).Str("journal", report.JournalPath(j.o.resume)).
+				Msg("the report to resume from is incomplete and its dispatch journal is not beside it: every ID missing from the report is taken as possibly sent, so a \"no longer in queue\" answer for it is marked ambiguous; keep PREFIX.journal beside PREFIX.csv when moving a report")
+		}
 		if s := j.resume.InputSHA256; s != "" && s != j.in.SHA256 {
 			j.log.Warn().Str("resume", j.o.resume).Str("prior_sha256", s).Str("input_sha256", j.in.SHA256).
 				Msg("the input differs from the one the resumed run read; IDs are matched by call_id, so this is fine if it is the same job")
@@ -178,6 +215,13 @@ func (j *job) prepare() error {
 	j.prefix = j.o.report
 	if j.prefix == "" {
 		j.prefix = "bulkcancel-" + j.started.UTC().Format("20060102T150405Z")
+	}
+	if strings.HasSuffix(j.prefix, "/") || strings.HasSuffix(j.prefix, string(filepath.Separator)) || isDir(j.prefix) {
+		return fmt.Errorf("--report %s names a directory, but it is a prefix: give e.g. --report %s", j.prefix,
+			filepath.Join(j.prefix, "abort-"+j.started.UTC().Format("0102")))
+	}
+	for _, ext := range []string{".csv", ".json"} {
+		j.prefix = strings.TrimSuffix(j.prefix, ext)
 	}
 	if dir := filepath.Dir(j.prefix); !isDir(dir) {
 		return fmt.Errorf("--report %s: the directory %s does not exist; create it or choose another --report prefix", j.prefix, dir)
@@ -243,8 +287,8 @@ func (j *job) finish(runErr, closeErr error, sig os.Signal) (int, error) {
 	code, aborted := exitOK, (*string)(nil)
 	abort := func(c int, why string) { code, aborted = c, &why }
 	switch {
-	case closeErr != nil:
-		abort(exitAborted, "the report could not be written: "+closeErr.Error())
+	case closeErr != nil || errors.Is(runErr, batch.ErrRecord):
+		abort(exitAborted, "the report could not be written: "+cmp.Or(closeErr, runErr).Error())
 	case runErr == nil:
 		if sum.NotFinal > 0 && !j.o.dryRun {
 			code = exitNotFinal
@@ -258,25 +302,53 @@ func (j *job) finish(runErr, closeErr error, sig os.Signal) (int, error) {
 	default:
 		abort(exitAborted, runErr.Error())
 	}
+	var finish []string
+	if !j.o.dryRun && sum.NotFinal > 0 {
+		finish = j.finishArgs(j.prefix+".csv", nextPrefix(j.prefix, j.o.resume))
+	}
 	meta := report.Meta{
 		RunID: j.runID, Version: version, StartedAt: j.started.UTC(), FinishedAt: finished.UTC(),
 		Input:   report.Input{Path: j.o.input, SHA256: j.in.SHA256, Rows: j.in.Len()},
 		Config:  j.o.configJSON(j.keySource, j.prefix),
-		Summary: sum, Aborted: aborted, ExitCode: code,
+		Summary: sum, Aborted: aborted, ExitCode: code, FinishCommand: finish,
 	}
 	jsonErr := report.WriteJSON(j.prefix+".json", meta, j.prefix+".csv")
+	if j.journal != nil {
+		// Every row is in the report: the journal has nothing left to tell.
+		if closeErr == nil && jsonErr == nil && !errors.Is(runErr, batch.ErrRecord) {
+			j.journal.Remove()
+		} else {
+			j.journal.Close()
+		}
+	}
 	if jsonErr != nil && code != exitAborted {
 		abort(exitAborted, jsonErr.Error())
 	}
 	j.logEnd(sum, code, aborted)
-	j.printSummary(sum, code, aborted, errors.Is(runErr, batch.ErrUnauthorized), jsonErr == nil)
+	j.printSummary(sum, code, aborted, errors.Is(runErr, batch.ErrUnauthorized), jsonErr == nil, finish)
 	if jsonErr != nil {
 		return code, jsonErr
 	}
 	return code, nil
 }
 
-// signals tracks SIGINT/SIGTERM: the first stops dispatch, the second
+// unwritable ends a run whose report could not be written before its
+// first request: nothing was sent and no report is left, so the same
+// command, run again once the cause is fixed, does the whole job.
+func (j *job) unwritable(err error) (int, error) {
+	why := "the report could not be written: " + err.Error()
+	j.log.Error().Str("report", j.prefix+".csv").Msg(why + "; nothing was sent")
+	w := j.e.stdout
+	fmt.Fprintf(w, "Stopped before the first request: %s.\n", why)
+	fmt.Fprintln(w, "Nothing was sent and no report was left. Once there is room, run the same command again:")
+	fmt.Fprintf(w, "  %s\n", shellJoin(j.finishArgs(j.o.resume, j.prefix)))
+	if j.o.input == "-" {
+		fmt.Fprintln(w, "  (pipe the same input to it again)")
+	}
+	return exitAborted, nil
+}
+
+// signals tracks SIGHUP/SIGINT/SIGTERM: the first stops dispatch, the second
 // abandons the requests in flight.
 type signals struct {
 	mu    sync.Mutex
@@ -334,6 +406,8 @@ func signalNumber(s os.Signal) int {
 
 func signalName(s os.Signal) string {
 	switch s {
+	case syscall.SIGHUP:
+		return "SIGHUP"
 	case syscall.SIGINT:
 		return "SIGINT"
 	case syscall.SIGTERM:

@@ -199,7 +199,9 @@ func appendRow(b []byte, r batch.Result, p pad) []byte {
 	b = p.mark(b, colHTTPStatus)
 	b = append(b, ',')
 	b = p.mark(b, colResponseCode)
-	b = appendPositive(b, r.ResponseCode)
+	if r.ResponseCode != 0 {
+		b = strconv.AppendInt(b, int64(r.ResponseCode), 10) // any code the API sent, 4001 or -1 too
+	}
 	b = p.mark(b, colResponseCode)
 	b = append(b, ',')
 	b = appendText(b, oneLine(r.Message), p.quotes(colMessage))

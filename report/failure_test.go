@@ -3,6 +3,7 @@ package report
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/subverseai/bulkcancel/batch"
@@ -41,5 +42,29 @@ func TestCloseDoesNotPublishAfterAFailedWrite(t *testing.T) {
 	s := w.Summary()
 	if s.Total != 2 || s.Final != 1 || s.NotFinal != 1 || s.Unwritten != 1 || s.UnwrittenSent != 0 {
 		t.Errorf("summary %+v", s)
+	}
+}
+
+// TestResponseCodeKept: a responseCode outside 0-999 is written and read
+// back as it came.
+func TestResponseCodeKept(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "r.csv")
+	w, err := CreateCSV(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, code := range []int{4001, -1, 0} {
+		w.Write(batch.Result{Row: i + 1, CallID: string(rune('a' + i)), Outcome: batch.UnexpectedResponse, HTTPStatus: 400, ResponseCode: code, RemovedJobs: -1, Attempts: 1})
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(path)
+	if !strings.Contains(string(data), ",400,4001,") || !strings.Contains(string(data), ",400,-1,") || !strings.Contains(string(data), ",400,,") {
+		t.Errorf("report:\n%s", data)
+	}
+	if _, err := ReadResume(path); err != nil {
+		t.Errorf("resume: %v", err)
 	}
 }

@@ -205,7 +205,7 @@ func parseRecord(rec *record) (batch.Result, error) {
 			return empty
 		}
 		n, e := strconv.Atoi(v)
-		if e != nil || n < 0 {
+		if e != nil || n < 0 && col != "response_code" {
 			err = fmt.Errorf("column %s: %q is not a whole number", col, v)
 		}
 		return n
@@ -240,7 +240,9 @@ func parseRecord(rec *record) (batch.Result, error) {
 	r.StartedAt = when("started_at", rec.StartedAt)
 	r.FinishedAt = when("finished_at", rec.FinishedAt)
 	r.HTTPStatus = max(r.HTTPStatus, 0)
-	r.ResponseCode = max(r.ResponseCode, 0)
+	if r.ResponseCode == -1 && rec.ResponseCode == "" {
+		r.ResponseCode = 0
+	}
 	return r, err
 }
 

@@ -51,3 +51,25 @@ func TestWhitespaceKey(t *testing.T) {
 		t.Errorf("exit %d\n%s", r.code, r.stderr)
 	}
 }
+
+// TestSameInputWarns: a run over an input that another run on this host
+// is working on (the lock is held) warns, and still runs.
+func TestSameInputWarns(t *testing.T) {
+	t.Parallel()
+	srv, base := startHarnessFake(t, fake.Options{})
+	dir, in := idsInput(t, srv.Seed(3))
+	r := runCmd(t, nil, "", "--base-url", base, "--report", filepath.Join(dir, "a"), in)
+	if r.code != 0 || strings.Contains(r.stderr, "another bulkcancel") {
+		t.Fatalf("alone: exit %d\n%s", r.code, r.stderr)
+	}
+	sum := readJSONReport(t, filepath.Join(dir, "a")).Input.SHA256
+	busy, release, err := lockInput(filepath.Join(dir, ".bulkcancel-"+sum[:16]+".lock"))
+	if err != nil || busy {
+		t.Fatalf("lock: busy %v, %v", busy, err)
+	}
+	defer release()
+	r = runCmd(t, nil, "", "--base-url", base, "--report", filepath.Join(dir, "b"), in)
+	if r.code != 0 || !strings.Contains(r.stderr, "another bulkcancel process on this host") {
+		t.Errorf("exit %d\n%s", r.code, r.stderr)
+	}
+}

@@ -90,6 +90,7 @@ func (j *job) run() (int, error) {
 		return exitUsage, err
 	}
 	j.plan = batch.NewPlan(j.in, batch.PlanOptions{Shard: j.o.shards, Prior: j.prior()})
+	defer j.lockInput()()
 	if !j.confirm() {
 		return exitUsage, errors.New("not confirmed: nothing was sent")
 	}
@@ -156,6 +157,32 @@ func (j *job) run() (int, error) {
 	}
 	closeErr := csv.Close()
 	return j.finish(runErr, closeErr, sig.received())
+}
+
+// lockInput warns when another bulkcancel process on this host works on
+// the same input (the same checksum) with its reports in the same
+// directory: the two would send the same IDs, and each would report as
+// not_cancelable the calls the other canceled. The lock is a hidden file
+// in the report directory, held with flock(2) until the run ends; a
+// process on another host cannot be seen. It returns the release.
+func (j *job) lockInput() func() {
+	if j.o.dryRun {
+		return func() {}
+	}
+	sum := j.in.SHA256
+	if len(sum) > 16 {
+		sum = sum[:16]
+	}
+	path := filepath.Join(filepath.Dir(j.prefix), ".bulkcancel-"+sum+".lock")
+	busy, release, err := lockInput(path)
+	switch {
+	case err != nil:
+		j.log.Debug().Err(err).Str("lock", path).Msg("cannot take the input lock; a second run over the same input would not be noticed")
+	case busy:
+		j.log.Warn().Str("input", j.o.input).Str("lock", path).
+			Msg("another bulkcancel process on this host is working on the same input: both send the same IDs, and each reports as not_cancelable the calls the other canceled; stop one of them unless this is intended")
+	}
+	return release
 }
 
 // startJournal creates the dispatch journal beside the report (not on a

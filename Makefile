@@ -4,6 +4,7 @@
 #   make bench   the performance table (see README "Performance")
 #   make fuzz    each fuzz target for FUZZTIME
 #   make lint    gofmt + go vet
+#   make crashloop  KILLS kill -9s and resumes against a faulty fake, then what must hold
 
 GO       ?= go
 BIN      := bin
@@ -13,7 +14,7 @@ LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 FUZZTIME ?= 30s
 DEMO_OUT := demo-out
 
-.PHONY: all build test race vet lint demo demo-faults bench fuzz clean
+.PHONY: all build test race vet lint demo demo-faults bench fuzz crashloop clean
 
 all: build
 
@@ -50,6 +51,12 @@ fuzz:
 	  echo "== $$target ($$pkg, $(FUZZTIME))"; \
 	  $(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	done
+
+# Not part of make test: minutes, and heavy on the CPU.
+KILLS ?= 50
+IDS   ?= 20000
+crashloop:
+	$(GO) test -tags crashloop -run '^TestCrashLoop$$' -count=1 -timeout 60m -v ./cmd/bulkcancel -args -kills $(KILLS) -ids $(IDS)
 
 bench: build
 	$(GO) run ./cmd/benchtable

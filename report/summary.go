@@ -14,7 +14,11 @@ type Summary struct {
 	Final     int                   `json:"final"`
 	NotFinal  int                   `json:"not_final"`
 	Ambiguous int                   `json:"ambiguous"`
-	Carried   int                   `json:"carried"` // rows carried from a resumed report, not sent
+	// AmbiguousNotFinal counts the ambiguous rows that are not final: calls
+	// that may already be canceled, which the next --resume treats as
+	// possibly sent.
+	AmbiguousNotFinal int `json:"ambiguous_not_final"`
+	Carried           int `json:"carried"` // rows carried from a resumed report, not sent
 	// Unwritten counts rows whose result could not be written to the
 	// report (a write failed): they count as not final, whatever their
 	// outcome, and are in no by_outcome count. UnwrittenSent counts those
@@ -45,6 +49,9 @@ func (s *Summary) add(r batch.Result, carried bool) {
 	}
 	if r.Ambiguous {
 		s.Ambiguous++
+		if !r.Final() {
+			s.AmbiguousNotFinal++
+		}
 	}
 	if carried {
 		s.Carried++

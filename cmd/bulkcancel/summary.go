@@ -37,10 +37,13 @@ func (j *job) printSummary(s report.Summary, code int, aborted *string, keyRejec
 				continue
 			}
 			extra := ""
-			if o == batch.NotCancelable && s.Ambiguous > 0 {
-				extra = fmt.Sprintf("  (%d ambiguous: an earlier attempt may have canceled them)", s.Ambiguous)
+			if a := s.Ambiguous - s.AmbiguousNotFinal; o == batch.NotCancelable && a > 0 {
+				extra = fmt.Sprintf("  (%d ambiguous: an earlier attempt may have canceled them)", a)
 			}
 			fmt.Fprintf(w, "  %-20s %8d%s\n", o, n, extra)
+		}
+		if s.AmbiguousNotFinal > 0 {
+			fmt.Fprintf(w, "%d rows not final are ambiguous: a request for them may have reached the API, so their calls may already be canceled; --resume treats them as possibly sent.\n", s.AmbiguousNotFinal)
 		}
 		fmt.Fprintf(w, "Requests: %d (%d retries), %.1f/s.", s.Attempts, s.Retries, s.AchievedRPS)
 		if s.Carried > 0 {

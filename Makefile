@@ -6,6 +6,7 @@
 #   make bench-rate  only the adaptive-rate cells of make bench
 #   make fuzz    each fuzz target for FUZZTIME
 #   make lint    gofmt + go vet
+#   make crashloop  KILLS kill -9s and resumes against a faulty fake, then what must hold
 
 GO       ?= go
 BIN      := bin
@@ -15,7 +16,7 @@ LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 FUZZTIME ?= 30s
 DEMO_OUT := demo-out
 
-.PHONY: all build test race vet lint demo demo-faults demo-limit bench bench-rate fuzz clean
+.PHONY: all build test race vet lint demo demo-faults demo-limit bench bench-rate fuzz crashloop clean
 
 all: build
 
@@ -61,6 +62,12 @@ fuzz:
 	  echo "== $$target ($$pkg, $(FUZZTIME))"; \
 	  $(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	done
+
+# Not part of make test: minutes, and heavy on the CPU.
+KILLS ?= 50
+IDS   ?= 20000
+crashloop:
+	$(GO) test -tags crashloop -run '^TestCrashLoop$$' -count=1 -timeout 60m -v ./cmd/bulkcancel -args -kills $(KILLS) -ids $(IDS)
 
 bench: build
 	$(GO) run ./cmd/benchtable

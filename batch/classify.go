@@ -53,27 +53,30 @@ func text(raw json.RawMessage) string {
 // not the API's answer to the cancel.
 func Classify(status int, body []byte) Verdict { return classify(status, body, nil) }
 
-// classify is Classify with scrub, when not nil, applied to the decoded
-// message before any text is built from it (the client removes the key).
+// classify is Classify with scrub, when not nil, applied to the texts
+// the verdict keeps (the message, a piece of the body) before any is cut
+// short; the client removes the key with it. The body itself is
+// classified as it came.
 func classify(status int, body []byte, scrub func(string) string) Verdict {
+	if scrub == nil {
+		scrub = func(s string) string { return s }
+	}
 	if status >= 300 && status <= 399 {
-		return classifyStatus(status, body)
+		return classifyStatus(status, body, scrub)
 	}
 	env, ok := parseEnvelope(body)
 	if !ok {
-		return classifyStatus(status, body)
+		return classifyStatus(status, body, scrub)
 	}
 	v := Verdict{RemovedJobs: -1}
 	code, hasCode := env.code()
-	v.ResponseCode = code
-	v.Message = text(env.Message)
-	if scrub != nil {
-		v.Message = scrub(v.Message)
-	}
-	if !hasCode {
+	v.ResponseCode = code // kept even when it is no HTTP-like code
+	message := text(env.Message)
+	v.Message = scrub(message)
+	if !hasCode || code < 0 || code > 999 {
 		code = status // the message still decides below; the status stands in for the code
 	}
-	words := normalize(v.Message)
+	words := normalize(message)
 	switch {
 	case rejectsKey(words, text(env.ErrorCode)):
 		v.Outcome = Unauthorized
@@ -109,7 +112,7 @@ func classify(status int, body []byte, scrub func(string) string) Verdict {
 }
 
 // classifyStatus decides for a body that is not an envelope.
-func classifyStatus(status int, body []byte) Verdict {
+func classifyStatus(status int, body []byte, scrub func(string) string) Verdict {
 	v := Verdict{RemovedJobs: -1}
 	switch {
 	case status == 401 || status == 403:
@@ -128,7 +131,7 @@ func classifyStatus(status int, body []byte) Verdict {
 	if len(bytes.TrimSpace(body)) == 0 {
 		v.Detail = fmt.Sprintf("HTTP %d with an empty body", status)
 	} else {
-		v.Detail = fmt.Sprintf("HTTP %d with a body that is not a JSON envelope: %s", status, Snippet(body, 120))
+		v.Detail = fmt.Sprintf("HTTP %d with a body that is not a JSON envelope: %s", status, Snippet([]byte(scrub(string(body[:min(len(body), 4<<10)]))), 120))
 	}
 	return v
 }
@@ -150,7 +153,9 @@ func parseEnvelope(body []byte) (envelope, bool) {
 }
 
 // code returns responseCode as an int, accepting a JSON number or a
-// numeric string; ok is false when it is absent, null or not a number.
+// numeric string; ok is false when it is absent, null or not a whole
+// number of at most nine digits. A code outside 0-999 is returned as it
+// is: the report keeps it, though it classifies nothing.
 func (e envelope) code() (int, bool) {
 	raw := bytes.TrimSpace(e.ResponseCode)
 	if len(raw) == 0 || string(raw) == "null" {
@@ -164,7 +169,7 @@ func (e envelope) code() (int, bool) {
 		raw = []byte(strings.TrimSpace(s))
 	}
 	f, err := strconv.ParseFloat(string(raw), 64)
-	if err != nil || f != float64(int(f)) || f < 0 || f > 999 {
+	if err != nil || f != float64(int(f)) || f < -999999999 || f > 999999999 {
 		return 0, false
 	}
 	return int(f), true

@@ -139,3 +139,25 @@ func TestOutcomeFinal(t *testing.T) {
 		t.Error("bogus outcome is Known")
 	}
 }
+
+// TestResponseCodeOutsideRangeIsKept: a responseCode outside 0-999 is no
+// HTTP-like code, so the HTTP status stands in for it when classifying,
+// but it is kept for the report.
+func TestResponseCodeOutsideRangeIsKept(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		status int
+		body   string
+		code   int
+		want   Outcome
+	}{
+		{400, `{"responseCode":4001,"message":"something new"}`, 4001, UnexpectedResponse},
+		{500, `{"responseCode":-1,"message":"boom"}`, -1, ServerError},
+		{200, `{"responseCode":"1000","message":"This call is no longer in queue"}`, 1000, NotCancelable},
+	} {
+		v := Classify(tc.status, []byte(tc.body))
+		if v.ResponseCode != tc.code || v.Outcome != tc.want {
+			t.Errorf("%d %s: code %d %s, want %d %s", tc.status, tc.body, v.ResponseCode, v.Outcome, tc.code, tc.want)
+		}
+	}
+}

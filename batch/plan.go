@@ -78,7 +78,11 @@ func (s Shard) String() string {
 
 // Prior is what a resumed run knows of an earlier report.
 type Prior interface {
-	// Lookup returns the earlier report's row for id, if it has one.
+	// Lookup returns the earlier report's row for id, if it has one. A
+	// non-final row with Ambiguous set (or a transport_error or
+	// server_error row) says the earlier run may have sent the ID; an ID
+	// that run may have sent without recording it comes back so too. ok
+	// is false for an ID the earlier run never sent.
 	Lookup(id string) (Result, bool)
 }
 
@@ -200,7 +204,7 @@ func (p *Plan) walk(visit func(i int, kind uint8, r *Result) bool) {
 			case ok && prior.Final():
 				prior.Row = row
 				kind, r = kindCarried, &prior
-			case !ok || prior.Outcome == TransportError || prior.Outcome == ServerError:
+			case ok && (prior.Ambiguous || prior.Outcome == TransportError || prior.Outcome == ServerError):
 				kind = kindSendMaybeSent
 			}
 		}

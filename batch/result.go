@@ -13,7 +13,7 @@ type Result struct {
 	Message      string  // last envelope's message
 	RemovedJobs  int     // data.removedJobs of the answer; -1 when not known
 	Attempts     int     // requests sent for this row, the first included
-	Ambiguous    bool    // not_cancelable after an earlier attempt may have canceled it
+	Ambiguous    bool    // an attempt (this run's or an earlier run's) may have reached the server and the outcome does not settle whether it canceled the call: on not_cancelable and non-final rows
 	StartedAt    time.Time
 	FinishedAt   time.Time
 	Error        string // why the row is not final, or what went wrong; empty otherwise
@@ -35,7 +35,8 @@ type Job struct {
 	Row int    // 1-based data row in the input
 	ID  string // already validated and deduplicated
 	// MaybeSent says an earlier run may already have sent this ID (its
-	// prior report lacks it, or shows a transport or server error), so a
-	// "no longer in queue" answer is marked ambiguous.
+	// dispatch journal names it, or its report row is ambiguous or shows
+	// a transport or server error), so a "no longer in queue" answer or a
+	// non-final outcome is marked ambiguous.
 	MaybeSent bool
 }

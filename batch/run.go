@@ -39,6 +39,12 @@ type Config struct {
 	// rows end transport_error). Without it a stopped run lets them finish.
 	Abandon <-chan struct{}
 
+	// BeforeSend, when set, is called right before the first attempt of a
+	// job is sent, after the waits for the rate and the shared pause (a
+	// dispatch journal records the ID there). An error keeps the job
+	// unsent (not_attempted) and stops the run like a sink error.
+	BeforeSend func(Job) error
+
 	Clock  Clock          // time source for backoff, the pause and the pacer; nil means the real clock
 	Jitter func() float64 // a number in [0, 1) per backoff; nil means math/rand/v2
 	Log    zerolog.Logger // a warn line per retry and per abort; the zero value logs nothing
@@ -93,9 +99,11 @@ func (c Config) Validate() error {
 }
 
 // Run sends a cancel for every job and hands each row's Result to sink,
-// in the order rows finish. sink is called from one goroutine only; an
-// error from it ends the run at once (attempts in flight are canceled) and
-// is returned.
+// in the order rows finish. sink is called from one goroutine only. An
+// error from sink (or from Config.BeforeSend) stops the run: nothing new
+// is sent, attempts in flight finish (at most Config.Timeout), and every
+// later Result is still handed to sink, so the caller can account for
+// each row; Run then returns the first such error wrapped in ErrRecord.
 //
 // Up to Config.Concurrency attempts are in flight at once; every attempt,
 // retries included, waits on one shared rate limiter, whose pace the
@@ -142,6 +150,15 @@ func Run(ctx context.Context, cfg Config, client *Client, jobs iter.Seq[Job], si
 	pace := newPacer(cfg, cfg.Clock.Now())
 	cfg.Live.pace.Store(pace)
 	w := &worker{cfg: cfg, client: client, pace: pace, live: cfg.Live}
+	if before := cfg.BeforeSend; before != nil {
+		w.cfg.BeforeSend = func(j Job) error {
+			err := before(j)
+			if err != nil {
+				stop(fmt.Errorf("%w: %w", ErrRecord, err))
+			}
+			return err
+		}
+	}
 	work := make(chan *item)
 	retry := make(chan *item)
 	results := make(chan Result, cfg.Concurrency)
@@ -292,9 +309,11 @@ func Run(ctx context.Context, cfg Config, client *Client, jobs iter.Seq[Job], si
 		close(results)
 	}()
 	g.Go(func() error { // collector
+		recorded := true
 		for r := range results {
-			if err := sink(r); err != nil {
-				return err
+			if err := sink(r); err != nil && recorded {
+				recorded = false
+				stop(fmt.Errorf("%w: %w", ErrRecord, err))
 			}
 		}
 		return nil
@@ -306,7 +325,7 @@ func Run(ctx context.Context, cfg Config, client *Client, jobs iter.Seq[Job], si
 	switch {
 	case cause == nil:
 		return guard.end()
-	case errors.Is(cause, ErrUnauthorized), errors.Is(cause, ErrTooManyFailures), errors.Is(cause, ErrWrongWorkspace):
+	case errors.Is(cause, ErrUnauthorized), errors.Is(cause, ErrTooManyFailures), errors.Is(cause, ErrWrongWorkspace), errors.Is(cause, ErrRecord):
 		return cause
 	default:
 		return fmt.Errorf("%w: %w", ErrInterrupted, cause)
@@ -355,6 +374,8 @@ func stoppedBecause(stopCtx context.Context) string {
 		return "not sent: the run stopped because the failure rate went over the limit"
 	case errors.Is(cause, ErrWrongWorkspace):
 		return "not sent: the run stopped because none of the first IDs sent exists for this key"
+	case errors.Is(cause, ErrRecord):
+		return "not sent: the run stopped because the report could not be written"
 	default:
 		return "not sent: the run was interrupted"
 	}

@@ -379,12 +379,16 @@ func TestRunAbandonCancelsInFlight(t *testing.T) {
 	}
 }
 
+// TestRunSinkErrorEndsRun: a sink error stops dispatch at once, but the
+// requests in flight finish (none is canceled into a transport error or
+// retried) and every row still reaches the sink, so the caller can count
+// what it could not record.
 func TestRunSinkErrorEndsRun(t *testing.T) {
 	t.Parallel()
 	srv, c := startFake(t, fake.Options{})
 	ids := srv.Seed(200)
 	boom := errors.New("disk full")
-	n := 0
+	n, sent, transport := 0, 0, 0
 	jobs := func(yield func(Job) bool) {
 		for i, id := range ids {
 			if !yield(Job{Row: i + 1, ID: id}) {
@@ -392,15 +396,60 @@ func TestRunSinkErrorEndsRun(t *testing.T) {
 			}
 		}
 	}
-	err := Run(context.Background(), testConfig(), c, jobs, func(Result) error {
+	cfg := testConfig()
+	err := Run(context.Background(), cfg, c, jobs, func(r Result) error {
 		n++
-		if n == 10 {
+		if r.Attempts > 0 {
+			sent++
+		}
+		if r.Outcome == TransportError {
+			transport++
+		}
+		if n >= 10 {
 			return boom
 		}
 		return nil
 	})
-	if !errors.Is(err, boom) || n != 10 {
-		t.Fatalf("err = %v after %d rows", err, n)
+	if !errors.Is(err, boom) || !errors.Is(err, ErrRecord) {
+		t.Fatalf("err = %v", err)
+	}
+	if n != len(ids) {
+		t.Errorf("sink saw %d of %d rows", n, len(ids))
+	}
+	if got := srv.Stats().Requests; got != int64(sent) || sent > 10+2*cfg.Concurrency || transport > 0 {
+		t.Errorf("%d requests, %d rows sent, %d transport errors after the sink failed at row 10", got, sent, transport)
+	}
+}
+
+// TestRunBeforeSendError: a failing BeforeSend keeps its job unsent and
+// stops the run like a sink error.
+func TestRunBeforeSendError(t *testing.T) {
+	t.Parallel()
+	srv, c := startFake(t, fake.Options{})
+	ids := srv.Seed(100)
+	boom := errors.New("journal: no space left on device")
+	cfg := testConfig()
+	var mu sync.Mutex
+	calls := 0
+	cfg.BeforeSend = func(j Job) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if calls++; calls > 5 {
+			return boom
+		}
+		return nil
+	}
+	got, err := runAll(t, context.Background(), cfg, c, ids)
+	if !errors.Is(err, boom) || !errors.Is(err, ErrRecord) {
+		t.Fatalf("err = %v", err)
+	}
+	if srv.Stats().Requests != 5 || len(got) != len(ids) {
+		t.Errorf("%d requests, %d rows", srv.Stats().Requests, len(got))
+	}
+	for _, r := range got {
+		if r.Attempts == 0 && (r.Outcome != NotAttempted || !strings.Contains(r.Error, "report could not be written") && !strings.Contains(r.Error, "journal")) {
+			t.Errorf("row %d: %s %q", r.Row, r.Outcome, r.Error)
+		}
 	}
 }
 

@@ -43,6 +43,13 @@ func (w *worker) attempt(stopCtx, reqCtx context.Context, it *item) (wait time.D
 		it.stopped(stopCtx)
 		return 0, true
 	}
+	if n == 1 && w.cfg.BeforeSend != nil {
+		if err := w.cfg.BeforeSend(it.job); err != nil {
+			r.Error = "not sent: " + err.Error()
+			r.Ambiguous = it.reached
+			return 0, true
+		}
+	}
 	sentAt := w.cfg.Clock.Now()
 	w.pace.sent(sentAt)
 	w.live.attempts.Add(1)

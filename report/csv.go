@@ -75,10 +75,12 @@ func (w *CSV) write(r batch.Result, carried bool) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.err != nil {
+		w.summary.unwritten(r, carried)
 		return w.err
 	}
 	if err := w.rows.append(r); err != nil {
 		w.err = fmt.Errorf("write report %s: %w", w.path, err)
+		w.summary.unwritten(r, carried)
 		return w.err
 	}
 	w.dirty.Store(true)
@@ -122,16 +124,30 @@ func (w *CSV) publish() error {
 	return nil
 }
 
-// Close publishes the file if Publish was not called, then syncs and
-// closes it. It returns the first error the report met, so a caller that
-// checks Close knows the file is whole.
+// Published reports whether the file has its name.
+func (w *CSV) Published() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.published
+}
+
+// Close publishes the file if Publish was not called and no write
+// failed, then syncs and closes it. A report that met an error before it
+// was published is removed, never published: it lacks rows, and a later
+// --resume would send their IDs again. Close returns the first error the
+// report met, so a caller that checks Close knows the file is whole.
 func (w *CSV) Close() error {
 	close(w.stopSync)
 	<-w.synced
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if err := w.publish(); err != nil && w.err == nil {
-		w.err = fmt.Errorf("report rows are in %s, not in %s: %w", w.f.Name(), w.path, err)
+	if w.err == nil {
+		if err := w.publish(); err != nil {
+			w.err = fmt.Errorf("report rows are in %s, not in %s: %w", w.f.Name(), w.path, err)
+		}
+	} else if !w.published && !w.discarded {
+		os.Remove(w.f.Name())
+		w.discarded = true
 	}
 	if err := w.f.Sync(); err != nil && w.err == nil {
 		w.err = fmt.Errorf("sync report %s: %w", w.path, err)
@@ -183,7 +199,9 @@ func appendRow(b []byte, r batch.Result, p pad) []byte {
 	b = p.mark(b, colHTTPStatus)
 	b = append(b, ',')
 	b = p.mark(b, colResponseCode)
-	b = appendPositive(b, r.ResponseCode)
+	if r.ResponseCode != 0 {
+		b = strconv.AppendInt(b, int64(r.ResponseCode), 10) // any code the API sent, 4001 or -1 too
+	}
 	b = p.mark(b, colResponseCode)
 	b = append(b, ',')
 	b = appendText(b, oneLine(r.Message), p.quotes(colMessage))

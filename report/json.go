@@ -23,6 +23,9 @@ type Meta struct {
 	Summary    Summary   `json:"summary"`
 	Aborted    *string   `json:"aborted"` // why the run stopped early; null when it did not
 	ExitCode   int       `json:"exit_code"`
+	// FinishCommand is the command line that finishes the job, as an
+	// argument list; null when every row is final.
+	FinishCommand []string `json:"finish_command"`
 }
 
 // Input describes the input file.

@@ -29,19 +29,44 @@ type Resume struct {
 	// InputSHA256 is the input checksum recorded in the earlier JSON
 	// report beside the CSV; "" when that file is missing or unreadable.
 	InputSHA256 string
+	// Complete says the earlier run ended with every row written: its
+	// JSON report is beside the CSV and counts no unwritten row. An ID
+	// missing from a complete report was never sent by that run.
+	Complete bool
+	// Journal is the dispatch journal read beside the CSV; "" when there
+	// is none.
+	Journal string
+	// Conservative says that the report is not complete and has no
+	// journal beside it (it was copied elsewhere without it): every ID
+	// missing from it is taken as possibly sent.
+	Conservative bool
 
-	final    map[string]batch.Result // call_id -> its final row
-	notFinal map[string]batch.Outcome
+	final      map[string]batch.Result // call_id -> its final row
+	notFinal   map[string]priorRow
+	unrecorded map[string]bool // in the journal, missing from the report
+}
+
+// priorRow is what a resume keeps of a non-final row.
+type priorRow struct {
+	outcome   batch.Outcome
+	ambiguous bool
 }
 
 // Lookup returns the earlier row for id: its final row when it has one,
-// else the outcome of its last non-final row.
+// else its last non-final row's outcome and ambiguity. An ID the earlier
+// run may have sent without recording it (its dispatch journal names it,
+// or there is no journal to tell) comes back as a not_attempted row with
+// Ambiguous set. ok is false for an ID the earlier run never sent.
 func (r *Resume) Lookup(id string) (batch.Result, bool) {
 	if f, ok := r.final[id]; ok {
 		return f, true
 	}
-	if o, ok := r.notFinal[id]; ok {
-		return batch.Result{CallID: id, Outcome: o, RemovedJobs: -1}, true
+	if p, ok := r.notFinal[id]; ok {
+		return batch.Result{CallID: id, Outcome: p.outcome, Ambiguous: p.ambiguous, RemovedJobs: -1}, true
+	}
+	if r.unrecorded[id] || r.Conservative {
+		return batch.Result{CallID: id, Outcome: batch.NotAttempted, Ambiguous: true, RemovedJobs: -1,
+			Error: "missing from the earlier report; that run may have sent it"}, true
 	}
 	return batch.Result{}, false
 }
@@ -63,7 +88,7 @@ func ReadResume(path string) (*Resume, error) {
 	if err != nil {
 		return nil, &batch.InputError{File: path, Cause: err.Error()}
 	}
-	res := &Resume{Path: path, final: map[string]batch.Result{}, notFinal: map[string]batch.Outcome{}}
+	res := &Resume{Path: path, final: map[string]batch.Result{}, notFinal: map[string]priorRow{}, unrecorded: map[string]bool{}}
 	whole, err := wholeLines(f, st.Size())
 	if err != nil {
 		return nil, &batch.InputError{File: path, Cause: err.Error()}
@@ -112,13 +137,31 @@ func ReadResume(path string) (*Resume, error) {
 			}
 			delete(res.notFinal, r.CallID)
 		} else if _, seen := res.final[r.CallID]; !seen {
-			res.notFinal[r.CallID] = r.Outcome
+			p := res.notFinal[r.CallID]
+			res.notFinal[r.CallID] = priorRow{r.Outcome, p.ambiguous || r.Ambiguous}
 		}
 	}
 	if whole < st.Size() {
 		res.TornLine = lastLine + 1
 	}
-	res.InputSHA256 = priorChecksum(strings.TrimSuffix(path, ".csv") + ".json")
+	res.InputSHA256, res.Complete = priorMeta(strings.TrimSuffix(path, ".csv") + ".json")
+	jpath := JournalPath(path)
+	found, err := readJournal(jpath, func(id string) {
+		if _, ok := res.final[id]; ok {
+			return
+		}
+		if _, ok := res.notFinal[id]; !ok {
+			res.unrecorded[id] = true
+		}
+	})
+	if err != nil {
+		return nil, &batch.InputError{File: jpath, Cause: err.Error(),
+			Hint: "move the damaged journal away to resume conservatively (every ID missing from the report is then taken as possibly sent)"}
+	}
+	if found {
+		res.Journal = jpath
+	}
+	res.Conservative = !found && !res.Complete
 	return res, nil
 }
 
@@ -162,7 +205,7 @@ func parseRecord(rec *record) (batch.Result, error) {
 			return empty
 		}
 		n, e := strconv.Atoi(v)
-		if e != nil || n < 0 {
+		if e != nil || n < 0 && col != "response_code" {
 			err = fmt.Errorf("column %s: %q is not a whole number", col, v)
 		}
 		return n
@@ -197,42 +240,50 @@ func parseRecord(rec *record) (batch.Result, error) {
 	r.StartedAt = when("started_at", rec.StartedAt)
 	r.FinishedAt = when("finished_at", rec.FinishedAt)
 	r.HTTPStatus = max(r.HTTPStatus, 0)
-	r.ResponseCode = max(r.ResponseCode, 0)
+	if r.ResponseCode == -1 && rec.ResponseCode == "" {
+		r.ResponseCode = 0
+	}
 	return r, err
 }
 
-// priorChecksum reads input.sha256 from an earlier JSON report, reading no
-// further than that key (the rows follow it).
-func priorChecksum(path string) string {
+// priorMeta reads input.sha256 from an earlier JSON report and whether
+// that run wrote every row (summary.unwritten is 0), reading no further
+// than those keys (the rows follow them). Both are zero when the file is
+// missing or unreadable.
+func priorMeta(path string) (sha256 string, complete bool) {
 	f, err := os.Open(path)
 	if err != nil {
-		return ""
+		return "", false
 	}
 	defer f.Close()
 	dec := json.NewDecoder(bufio.NewReader(f))
 	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return ""
+		return "", false
 	}
-	for dec.More() {
+	var in *Input
+	var sum *struct {
+		Unwritten int `json:"unwritten"`
+	}
+	for dec.More() && (in == nil || sum == nil) {
 		key, err := dec.Token()
-		if err != nil {
-			return ""
+		if err != nil || key == "results" {
+			break
 		}
-		if key == "results" {
-			return ""
-		}
-		if key != "input" {
+		switch key {
+		case "input":
+			err = dec.Decode(&in)
+		case "summary":
+			err = dec.Decode(&sum)
+		default:
 			var skip json.RawMessage
-			if dec.Decode(&skip) != nil {
-				return ""
-			}
-			continue
+			err = dec.Decode(&skip)
 		}
-		var in Input
-		if dec.Decode(&in) != nil {
-			return ""
+		if err != nil {
+			return "", false
 		}
-		return in.SHA256
 	}
-	return ""
+	if in == nil {
+		return "", false
+	}
+	return in.SHA256, sum != nil && sum.Unwritten == 0
 }

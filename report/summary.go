@@ -9,17 +9,30 @@ import (
 
 // Summary counts a report's rows.
 type Summary struct {
-	Total       int                   `json:"total"`
-	ByOutcome   map[batch.Outcome]int `json:"by_outcome"`
-	Final       int                   `json:"final"`
-	NotFinal    int                   `json:"not_final"`
-	Ambiguous   int                   `json:"ambiguous"`
-	Carried     int                   `json:"carried"`     // rows carried from a resumed report, not sent
-	Sent        int                   `json:"sent"`        // rows this run sent at least once
-	Attempts    int                   `json:"attempts"`    // requests this run sent
-	Retries     int                   `json:"retries"`     // attempts after the first, over all rows
-	DurationMS  int64                 `json:"duration_ms"` // the run's wall-clock time
-	AchievedRPS float64               `json:"achieved_rps"`
+	Total     int                   `json:"total"`
+	ByOutcome map[batch.Outcome]int `json:"by_outcome"`
+	Final     int                   `json:"final"`
+	NotFinal  int                   `json:"not_final"`
+	Ambiguous int                   `json:"ambiguous"`
+	// AmbiguousNotFinal counts the ambiguous rows that are not final: calls
+	// that may already be canceled, which the next --resume treats as
+	// possibly sent.
+	AmbiguousNotFinal int `json:"ambiguous_not_final"`
+	Carried           int `json:"carried"` // rows carried from a resumed report, not sent
+	// Unwritten counts rows whose result could not be written to the
+	// report (a write failed): they count as not final, whatever their
+	// outcome, and are in no by_outcome count. UnwrittenSent counts those
+	// of them that were sent, so the API may have canceled their calls.
+	Unwritten     int     `json:"unwritten"`
+	UnwrittenSent int     `json:"unwritten_sent"`
+	Sent          int     `json:"sent"`        // rows this run sent at least once
+	Attempts      int     `json:"attempts"`    // requests this run sent
+	Retries       int     `json:"retries"`     // attempts after the first, over all rows
+	DurationMS    int64   `json:"duration_ms"` // the run's wall-clock time
+	AchievedRPS   float64 `json:"achieved_rps"`
+	// Rate says how the pace went: start, highest, final, what held it,
+	// and the rate the API was seen to allow; nil when nothing was sent.
+	Rate *batch.RateReport `json:"rate"`
 }
 
 func (s *Summary) init() {
@@ -39,10 +52,31 @@ func (s *Summary) add(r batch.Result, carried bool) {
 	}
 	if r.Ambiguous {
 		s.Ambiguous++
+		if !r.Final() {
+			s.AmbiguousNotFinal++
+		}
 	}
 	if carried {
 		s.Carried++
 		return
+	}
+	if r.Attempts > 0 {
+		s.Sent++
+		s.Attempts += r.Attempts
+		s.Retries += r.Attempts - 1
+	}
+}
+
+// unwritten counts r, which could not be written to the report.
+func (s *Summary) unwritten(r batch.Result, carried bool) {
+	s.Total++
+	s.NotFinal++
+	s.Unwritten++
+	if carried {
+		return
+	}
+	if r.Attempts > 0 || r.Ambiguous {
+		s.UnwrittenSent++
 	}
 	if r.Attempts > 0 {
 		s.Sent++

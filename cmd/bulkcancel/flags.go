@@ -54,8 +54,8 @@ type options struct {
 	version bool
 	help    bool
 
-	set  map[string]bool // flags given on the command line
-	args []string        // the command line as given, for the resume command
+	set   map[string]bool // flags given on the command line
+	flags *flag.FlagSet   // the parsed flags, for the command that finishes the job
 }
 
 // helpDefaults are defaults --help shows for flags whose zero value
@@ -162,8 +162,9 @@ func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(f
 // or after INPUT, and "--" ends the flags. "help" as the first argument
 // before "--" asks for the help (a file named help is ./help).
 func parseArgs(args []string, getenv func(string) string) (*options, error) {
-	o := &options{set: map[string]bool{}, args: args}
+	o := &options{set: map[string]bool{}}
 	fs := newFlagSet(o, getenv)
+	o.flags = fs
 	var rest, pos []string
 	for i, a := range args {
 		if a == "--" {
@@ -375,12 +376,12 @@ Examples:
   # From cron: no terminal, so JSON logs and no question; flock keeps runs from overlapping
   */15 * * * * cd /var/lib/bulkcancel && flock -n /run/lock/bulkcancel.lock bulkcancel --api-key-file /etc/bulkcancel/key cancel.csv >>bulkcancel.log 2>&1
 
-  # Finish a run that stopped (exit 1, 130 or 143): same input, send only what is not final
+  # Finish a run that stopped (exit 1, 3, 129, 130 or 143): same input, send only what is not final
   bulkcancel --resume abort-0412.csv --report abort-0412-b calls.csv
 
 Exit status: 0 all rows final; 1 some rows not final (rerun with --resume); 2 usage or input
-error, nothing sent; 3 aborted (key rejected, failure rate, or none of the first IDs found for
-this key); 130/143 interrupted.
+error, nothing sent; 3 aborted (key rejected, failure rate, none of the first IDs found for
+this key, report not writable); 129/130/143 interrupted by SIGHUP/SIGINT/SIGTERM.
 `
 
 func writeHelp(w io.Writer, getenv func(string) string) {

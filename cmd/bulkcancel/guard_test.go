@@ -44,7 +44,7 @@ func TestWrongWorkspaceGuard(t *testing.T) {
 			t.Errorf("config expect_not_found %v", rep.Config["expect_not_found"])
 		}
 		for _, want := range []string{"another workspace", "dashboard", `the column "call_id"`, "--column",
-			"not --resume", "--expect-not-found --resume " + prefix + ".csv"} {
+			"not --resume", "bulkcancel --expect-not-found ", "--resume " + prefix + ".csv"} {
 			if !strings.Contains(res.stdout, want) {
 				t.Errorf("summary does not say %q:\n%s", want, res.stdout)
 			}

@@ -33,9 +33,13 @@ func loadKey(o *options, getenv func(string) string, log zerolog.Logger) (key, s
 		}
 	} else {
 		source = "env SUBVERSE_API_KEY"
-		key = strings.TrimSpace(getenv("SUBVERSE_API_KEY"))
-		if key == "" {
+		raw := getenv("SUBVERSE_API_KEY")
+		key = strings.TrimSpace(raw)
+		if raw == "" {
 			return "", "", errors.New("no API key: set SUBVERSE_API_KEY, or pass --api-key-file FILE (there is no flag that takes the key itself)")
+		}
+		if key == "" {
+			return "", "", errors.New("SUBVERSE_API_KEY holds only white space: put the SubVerse API key in it, or pass --api-key-file FILE")
 		}
 	}
 	if err := checkKey(key); err != nil {

@@ -101,6 +101,12 @@ func (j *job) logEnd(s report.Summary, code int, aborted *string) {
 	ev = ev.Int("total", s.Total).Dict("by_outcome", d).Int("attempts", s.Attempts).Int("retries", s.Retries).
 		Int("carried", s.Carried).Int64("duration_ms", s.DurationMS).Float64("achieved_rps", s.AchievedRPS).
 		Int("exit_code", code).Str("report", j.prefix+".csv")
+	if r := s.Rate; r != nil {
+		ev = ev.Float64("pace_final", r.Final).Float64("pace_highest", r.Highest).Str("held_by", string(r.HeldBy))
+		if r.Allowed > 0 {
+			ev = ev.Float64("api_allowed_rps", r.Allowed)
+		}
+	}
 	if aborted != nil {
 		ev = ev.Str("aborted", *aborted)
 	}

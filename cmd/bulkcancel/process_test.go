@@ -2,9 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
-	"io"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -224,107 +221,6 @@ func TestSecondSignalAbandons(t *testing.T) {
 	}
 	if len(rows) != len(ids) || out["transport_error"] != 3 || out["not_attempted"] != len(ids)-3 {
 		t.Errorf("outcomes %v", out)
-	}
-}
-
-// TestKillNineThenResume kills the tool with SIGKILL at random moments,
-// each time resuming from the report the killed run left, and checks that
-// no row is lost, every report line is whole, no ID final in the report
-// being resumed is sent again, and every queued call is canceled once.
-func TestKillNineThenResume(t *testing.T) {
-	t.Parallel()
-	srv, base := startHarnessFake(t, fake.Options{Faults: fake.Faults{P500: 0.1, PDropAfter: 0.05, PDropBefore: 0.05, FirstN: 1, Seed: 3}})
-	ids := srv.Seed(1500)
-	queued := map[string]bool{}
-	for _, id := range ids {
-		if c, _ := srv.Call(id); c.Status == fake.StatusQueued {
-			queued[id] = true
-		}
-	}
-	dir, in := idsInput(t, ids)
-	rng := rand.New(rand.NewPCG(9, 9))
-	const kills = 20
-	prev := ""
-	var killAt atomic.Int64
-	var current atomic.Pointer[exec.Cmd]
-	var seen atomic.Int64
-	srv.SetHook(func(ctx context.Context, id string, _ int) {
-		if seen.Add(1) == killAt.Load() {
-			if c := current.Load(); c != nil {
-				c.Process.Kill()
-			}
-		}
-	})
-	for stage := 0; stage <= kills; stage++ {
-		prefix := filepath.Join(dir, "r"+string(rune('a'+stage)))
-		args := []string{"--base-url", base, "--rate", "0", "--concurrency", "8", "--max-backoff", "10ms", "--report", prefix, "--log-format", "json"}
-		finalBefore := map[string]bool{}
-		if prev != "" {
-			args = append(args, "--resume", prev+".csv")
-			for _, r := range readReport(t, prev) {
-				if r["final"] == "true" {
-					finalBefore[r["call_id"]] = true
-				}
-			}
-		}
-		requestsBefore := map[string]int{}
-		for _, id := range ids {
-			c, _ := srv.Call(id)
-			requestsBefore[id] = c.Requests
-		}
-		seen.Store(0)
-		killAt.Store(-1)
-		if stage < kills {
-			killAt.Store(int64(1 + rng.IntN(60)))
-		}
-		cmd, _, stderr := startProcess(t, append(args, in)...)
-		current.Store(cmd)
-		code := exitCode(t, cmd)
-		current.Store(nil)
-		if stage < kills && code != -int(syscall.SIGKILL) {
-			t.Fatalf("stage %d: exit %d\n%s", stage, code, stderr.String())
-		}
-		// Every line on disk is whole and parses.
-		f, err := os.Open(prefix + ".csv")
-		if err != nil {
-			t.Fatalf("stage %d: %v", stage, err)
-		}
-		data, _ := io.ReadAll(f)
-		f.Close()
-		if len(data) > 0 && data[len(data)-1] != '\n' {
-			t.Errorf("stage %d: torn last line", stage)
-		}
-		recs, err := csv.NewReader(strings.NewReader(string(data))).ReadAll()
-		if err != nil {
-			t.Fatalf("stage %d: report does not parse: %v", stage, err)
-		}
-		for _, rec := range recs {
-			if len(rec) != 14 {
-				t.Fatalf("stage %d: a line with %d fields", stage, len(rec))
-			}
-		}
-		for id := range finalBefore {
-			if c, _ := srv.Call(id); c.Requests != requestsBefore[id] {
-				t.Errorf("stage %d: %s was final in %s.csv and was sent again", stage, id, prev)
-			}
-		}
-		prev = prefix
-		if stage == kills && code != 0 {
-			t.Fatalf("last run exit %d\n%s", code, stderr.String())
-		}
-	}
-	rows := readReport(t, prev)
-	if len(rows) != len(ids) {
-		t.Fatalf("final report has %d rows for %d IDs", len(rows), len(ids))
-	}
-	for _, r := range rows {
-		if r["final"] != "true" {
-			t.Errorf("%s ended %s", r["call_id"], r["outcome"])
-		}
-		c, _ := srv.Call(r["call_id"])
-		if queued[r["call_id"]] && (c.Cancels != 1 || c.Status != fake.StatusCanceled) {
-			t.Errorf("queued %s: %+v", r["call_id"], c)
-		}
 	}
 }
 

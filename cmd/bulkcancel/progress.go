@@ -1,6 +1,9 @@
 package main
 
 import (
+	"fmt"
+	"math"
+	"strconv"
 	"sync"
 	"time"
 
@@ -101,12 +104,12 @@ func (j *job) runProgress(src summarySource, mode progressMode, ticks <-chan tim
 		for {
 			select {
 			case <-p.quit:
-				st := m.add(j.e.now(), src.Summary())
+				st := j.withPace(m.add(j.e.now(), src.Summary()))
 				st.Stopped = st.Done < st.Total
 				finish(st)
 				return
 			case t := <-ticks:
-				draw(m.add(t, src.Summary()))
+				draw(j.withPace(m.add(t, src.Summary())))
 			}
 		}
 	}()
@@ -124,11 +127,68 @@ func (p *progress) stop() {
 	<-p.done
 }
 
+// withPace adds the engine's live pace and retry counts, when a run is
+// going.
+func (j *job) withPace(s progressStats) progressStats {
+	if j.live == nil {
+		return s
+	}
+	l := j.live.Stats()
+	s.Pace, s.HeldBy, s.Retries, s.Waiting, s.HasPace = l.Rate, l.HeldBy, int(l.Retries), int(l.Waiting), true
+	return s
+}
+
+// paceText says the pace and what holds it, e.g. "pace 150/s, held by the
+// API's limit".
+func (s progressStats) paceText() string {
+	if !s.HasPace {
+		return ""
+	}
+	pace := "no ceiling"
+	if !math.IsInf(s.Pace, 1) {
+		pace = fmt.Sprintf("%s/s", trimRate(s.Pace))
+	}
+	if why := heldText(s.HeldBy); why != "" {
+		return "pace " + pace + ", " + why
+	}
+	return "pace " + pace
+}
+
+// heldText says in words what holds the pace.
+func heldText(h batch.HeldBy) string {
+	switch h {
+	case batch.HeldByAPI:
+		return "held by the API's limit"
+	case batch.HeldByConcurrency:
+		return "held by --concurrency"
+	case batch.HeldByLatency:
+		return "held: the API slowed down"
+	case batch.HeldByRate:
+		return "held by --rate"
+	case batch.HeldByMaxRate:
+		return "held by --max-rate"
+	}
+	return "rising"
+}
+
+func trimRate(r float64) string {
+	if r >= 100 {
+		return fmt.Sprintf("%.0f", r)
+	}
+	return strconv.FormatFloat(roundRate(r), 'f', -1, 64)
+}
+
 // logProgress writes the off-terminal progress line.
 func logProgress(log zerolog.Logger, s progressStats) {
 	ev := log.Info().Int("done", s.Done).Int("total", s.Total).
 		Int("canceled", s.Canceled).Int("not_final", s.NotFinal).
 		Int("attempts", s.Attempts).Float64("rps", roundRate(s.RPS))
+	if s.HasPace {
+		ev = ev.Int("retries", s.Retries).Int("waiting_retry", s.Waiting).Str("held_by", string(s.HeldBy))
+		if !math.IsInf(s.Pace, 1) {
+			ev = ev.Float64("pace", roundRate(s.Pace))
+		}
+	}
 	if s.ETA >= 0 && s.Done < s.Total {
 		ev = ev.Str("eta", round(s.ETA).String())
 	}
@@ -149,6 +209,10 @@ type progressStats struct {
 	ETA                time.Duration // time left at the recent row rate; -1 when not known yet
 	Elapsed            time.Duration // since the progress started
 	Stopped            bool          // the run ended before every row was done
+	HasPace            bool          // the fields below are known
+	Pace               float64       // the engine's pace now; +Inf for none
+	HeldBy             batch.HeldBy  // what holds it
+	Retries, Waiting   int           // attempts retried so far; rows waiting for a retry
 }
 
 // meter turns successive report summaries into progressStats. It does no

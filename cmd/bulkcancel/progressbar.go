@@ -22,6 +22,8 @@ func (s progressStats) barText(width int) string {
 	const (
 		rows = iota
 		rate
+		pace
+		retries
 		eta
 		canceled
 		notFinal
@@ -29,6 +31,8 @@ func (s progressStats) barText(width int) string {
 	f := [...]string{
 		rows:     fmt.Sprintf("%d/%d rows", s.Done, s.Total),
 		rate:     fmt.Sprintf("%.1f req/s", s.RPS),
+		pace:     s.paceText(),
+		retries:  retriesText(s),
 		canceled: fmt.Sprintf("canceled %d", s.Canceled),
 		notFinal: fmt.Sprintf("not final %d", s.NotFinal),
 	}
@@ -56,7 +60,7 @@ func (s progressStats) barText(width int) string {
 		return b.String()
 	}
 	text := join()
-	for _, drop := range []int{rate, canceled, eta, notFinal} {
+	for _, drop := range []int{retries, pace, rate, canceled, eta, notFinal} {
 		if len(text) <= width {
 			break
 		}
@@ -64,6 +68,16 @@ func (s progressStats) barText(width int) string {
 		text = join()
 	}
 	return text
+}
+
+func retriesText(s progressStats) string {
+	if s.Retries == 0 {
+		return ""
+	}
+	if s.Waiting > 0 {
+		return fmt.Sprintf("retries %d (%d waiting)", s.Retries, s.Waiting)
+	}
+	return fmt.Sprintf("retries %d", s.Retries)
 }
 
 // barMinWidth is the least room the bar itself keeps on a narrow terminal.
@@ -97,7 +111,11 @@ func (j *job) newBar(total int) *bar {
 	b.stats.Total = total
 	// The container redraws only when told to (on our tick), and each tick
 	// waits for its redraw, so a redraw always shows the counts just read.
-	cw := drawNotifier{cupwriter.New(raw, false), b.drawn}
+	cup := cupwriter.New(raw, false)
+	if f, ok := raw.(interface{ Fd() uintptr }); ok {
+		cup.SetTermFd(int(f.Fd())) // the terminal's width, through the lenient writer
+	}
+	cw := drawNotifier{cup, b.drawn}
 	b.p = mpb.New(mpb.WithConsoleWriter(cw), mpb.WithManualRefresh(b.refresh), mpb.WithShutdownNotifier(b.gone))
 	b.b = b.p.New(int64(total), mpb.BarStyle(),
 		mpb.BarWidth(32),

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -24,7 +26,7 @@ const (
 	exitNotFinal    = 1
 	exitUsage       = 2
 	exitAborted     = 3
-	exitInterrupted = 128 // plus the signal number: 130 for SIGINT, 143 for SIGTERM
+	exitInterrupted = 128 // plus the signal number: 129 for SIGHUP, 130 for SIGINT, 143 for SIGTERM
 )
 
 // Set at build time with -ldflags "-X main.version=... -X main.commit=...".
@@ -73,13 +75,15 @@ type job struct {
 	runID   string
 	started time.Time
 
-	asked          bool // the confirmation question was asked
+	live           *batch.Live // the engine's counters and pace while it runs; nil before
+	asked          bool        // the confirmation question was asked
 	key, keySource string
 	client         *batch.Client
 	in             *batch.Input
 	resume         *report.Resume
 	prefix         string
 	csv            *report.CSV
+	journal        *report.Journal // nil on a dry run
 	plan           *batch.Plan
 
 	sentNotFound   int  // rows sent in this run that ended not_found
@@ -92,6 +96,7 @@ func (j *job) run() (int, error) {
 		return exitUsage, err
 	}
 	j.plan = batch.NewPlan(j.in, batch.PlanOptions{Shard: j.o.shards, Prior: j.prior()})
+	defer j.lockInput()()
 	if !j.confirm() {
 		return exitUsage, errors.New("not confirmed: nothing was sent")
 	}
@@ -107,39 +112,52 @@ func (j *job) run() (int, error) {
 
 	csv, err := report.CreateCSV(j.prefix + ".csv")
 	if err != nil {
-		return exitUsage, err
+		return j.unwritable(err)
 	}
 	j.csv = csv
 	j.logStart()
 
-	var runErr error
+	runErr := j.startJournal()
 	for r, carried := range j.plan.Settled() {
+		if runErr != nil {
+			break
+		}
 		j.logResult(r, carried)
 		if carried {
 			runErr = csv.Carry(r)
 		} else {
 			runErr = csv.Write(r)
 		}
-		if runErr != nil {
-			break
-		}
 	}
 	if runErr == nil {
 		// The report gets its name only now, with every row settled before
 		// the first request in it; see report.CreateCSV.
-		if err := csv.Publish(); err != nil {
-			csv.Close()
-			return exitUsage, err
+		runErr = csv.Publish()
+	}
+	if runErr != nil {
+		csv.Close() // removes the unpublished file
+		if j.journal != nil {
+			j.journal.Remove()
 		}
+		return j.unwritable(runErr)
 	}
 	switch {
-	case runErr != nil:
 	case j.o.dryRun:
 		runErr = j.dryRun()
 	default:
 		cfg := j.o.batchConfig()
 		cfg.Log = j.log
 		cfg.Abandon = abandon
+		j.live = new(batch.Live)
+		cfg.Live = j.live
+		// On a terminal the bar counts retries; a line each would bury it.
+		cfg.QuietRetries = j.progressMode() == progressBar
+		cfg.BeforeSend = func(job batch.Job) error {
+			if job.MaybeSent {
+				return nil // in the journal already, inherited
+			}
+			return j.journal.Dispatched(job.ID)
+		}
 		prog := j.startProgress(csv)
 		runErr = batch.Run(stopCtx, cfg, j.client, j.plan.Jobs(), func(r batch.Result) error {
 			j.logResult(r, false)
@@ -152,6 +170,53 @@ func (j *job) run() (int, error) {
 	}
 	closeErr := csv.Close()
 	return j.finish(runErr, closeErr, sig.received())
+}
+
+// lockInput warns when another bulkcancel process on this host works on
+// the same input (the same checksum) with its reports in the same
+// directory: the two would send the same IDs, and each would report as
+// not_cancelable the calls the other canceled. The lock is a hidden file
+// in the report directory, held with flock(2) until the run ends; a
+// process on another host cannot be seen. It returns the release.
+func (j *job) lockInput() func() {
+	if j.o.dryRun {
+		return func() {}
+	}
+	sum := j.in.SHA256
+	if len(sum) > 16 {
+		sum = sum[:16]
+	}
+	path := filepath.Join(filepath.Dir(j.prefix), ".bulkcancel-"+sum+".lock")
+	busy, release, err := lockInput(path)
+	switch {
+	case err != nil:
+		j.log.Debug().Err(err).Str("lock", path).Msg("cannot take the input lock; a second run over the same input would not be noticed")
+	case busy:
+		j.log.Warn().Str("input", j.o.input).Str("lock", path).
+			Msg("another bulkcancel process on this host is working on the same input: both send the same IDs, and each reports as not_cancelable the calls the other canceled; stop one of them unless this is intended")
+	}
+	return release
+}
+
+// startJournal creates the dispatch journal beside the report (not on a
+// dry run) and records in it the IDs that an earlier run may have sent,
+// so a run that resumes this one after a crash still knows them.
+func (j *job) startJournal() error {
+	if j.o.dryRun {
+		return nil
+	}
+	jr, err := report.CreateJournal(report.JournalPath(j.prefix + ".csv"))
+	if err != nil {
+		return err
+	}
+	j.journal = jr
+	var inherited []string
+	for job := range j.plan.Jobs() {
+		if job.MaybeSent {
+			inherited = append(inherited, job.ID)
+		}
+	}
+	return jr.Inherit(inherited)
 }
 
 // prepare checks everything that can be checked before a request: key,
@@ -188,6 +253,10 @@ func (j *job) prepare() error {
 			j.log.Warn().Str("resume", j.o.resume).Int("line", j.resume.TornLine).
 				Msg("the report to resume from ends in a line cut short by a crash; that line is ignored and its ID is sent again")
 		}
+		if j.resume.Conservative {
+			j.log.Warn().Str("resume", j.o.resume).Str("journal", report.JournalPath(j.o.resume)).
+				Msg("the report to resume from is incomplete and its dispatch journal is not beside it: every ID missing from the report is taken as possibly sent, so a \"no longer in queue\" answer for it is marked ambiguous; keep PREFIX.journal beside PREFIX.csv when moving a report")
+		}
 		if s := j.resume.InputSHA256; s != "" && s != j.in.SHA256 {
 			j.log.Warn().Str("resume", j.o.resume).Str("prior_sha256", s).Str("input_sha256", j.in.SHA256).
 				Msg("the input differs from the one the resumed run read; IDs are matched by call_id, so this is fine if it is the same job")
@@ -196,6 +265,13 @@ func (j *job) prepare() error {
 	j.prefix = j.o.report
 	if j.prefix == "" {
 		j.prefix = "bulkcancel-" + j.started.UTC().Format("20060102T150405Z")
+	}
+	if strings.HasSuffix(j.prefix, "/") || strings.HasSuffix(j.prefix, string(filepath.Separator)) || isDir(j.prefix) {
+		return fmt.Errorf("--report %s names a directory, but it is a prefix: give e.g. --report %s", j.prefix,
+			filepath.Join(j.prefix, "abort-"+j.started.UTC().Format("0102")))
+	}
+	for _, ext := range []string{".csv", ".json"} {
+		j.prefix = strings.TrimSuffix(j.prefix, ext)
 	}
 	if dir := filepath.Dir(j.prefix); !isDir(dir) {
 		return fmt.Errorf("--report %s: the directory %s does not exist; create it or choose another --report prefix", j.prefix, dir)
@@ -280,11 +356,15 @@ func (j *job) finish(runErr, closeErr error, sig os.Signal) (int, error) {
 	finished := j.e.now()
 	sum := j.csv.Summary()
 	sum.Finish(finished.Sub(j.started))
+	if j.live != nil {
+		r := j.live.Rate()
+		sum.Rate = &r
+	}
 	code, aborted := exitOK, (*string)(nil)
 	abort := func(c int, why string) { code, aborted = c, &why }
 	switch {
-	case closeErr != nil:
-		abort(exitAborted, "the report could not be written: "+closeErr.Error())
+	case closeErr != nil || errors.Is(runErr, batch.ErrRecord):
+		abort(exitAborted, "the report could not be written: "+cmp.Or(closeErr, runErr).Error())
 	case runErr == nil:
 		if sum.NotFinal > 0 && !j.o.dryRun {
 			code = exitNotFinal
@@ -301,27 +381,59 @@ func (j *job) finish(runErr, closeErr error, sig os.Signal) (int, error) {
 	default:
 		abort(exitAborted, runErr.Error())
 	}
+	var finish []string
+	if !j.o.dryRun && sum.NotFinal > 0 {
+		finish = j.finishArgs(j.prefix+".csv", nextPrefix(j.prefix, j.o.resume))
+		if j.wrongWorkspace {
+			// A plain --resume would stop again at the same guard.
+			finish = slices.Insert(finish, 1, "--expect-not-found")
+		}
+	}
 	config := j.o.configJSON(j.keySource, j.prefix)
 	config["delimiter"] = batch.DelimiterName(j.in.Delimiter) // the one used: found from the first line with auto
 	meta := report.Meta{
 		RunID: j.runID, Version: version, StartedAt: j.started.UTC(), FinishedAt: finished.UTC(),
 		Input:   report.Input{Path: j.o.input, SHA256: j.in.SHA256, Rows: j.in.Len()},
 		Config:  config,
-		Summary: sum, Aborted: aborted, ExitCode: code,
+		Summary: sum, Aborted: aborted, ExitCode: code, FinishCommand: finish,
 	}
 	jsonErr := report.WriteJSON(j.prefix+".json", meta, j.prefix+".csv")
+	if j.journal != nil {
+		// Every row is in the report: the journal has nothing left to tell.
+		if closeErr == nil && jsonErr == nil && !errors.Is(runErr, batch.ErrRecord) {
+			j.journal.Remove()
+		} else {
+			j.journal.Close()
+		}
+	}
 	if jsonErr != nil && code != exitAborted {
 		abort(exitAborted, jsonErr.Error())
 	}
 	j.logEnd(sum, code, aborted)
-	j.printSummary(sum, code, aborted, errors.Is(runErr, batch.ErrUnauthorized), jsonErr == nil)
+	j.printSummary(sum, code, aborted, errors.Is(runErr, batch.ErrUnauthorized), jsonErr == nil, finish)
 	if jsonErr != nil {
 		return code, jsonErr
 	}
 	return code, nil
 }
 
-// signals tracks SIGINT/SIGTERM: the first stops dispatch, the second
+// unwritable ends a run whose report could not be written before its
+// first request: nothing was sent and no report is left, so the same
+// command, run again once the cause is fixed, does the whole job.
+func (j *job) unwritable(err error) (int, error) {
+	why := "the report could not be written: " + err.Error()
+	j.log.Error().Str("report", j.prefix+".csv").Msg(why + "; nothing was sent")
+	w := j.e.stdout
+	fmt.Fprintf(w, "Stopped before the first request: %s.\n", why)
+	fmt.Fprintln(w, "Nothing was sent and no report was left. Once there is room, run the same command again:")
+	fmt.Fprintf(w, "  %s\n", shellJoin(j.finishArgs(j.o.resume, j.prefix)))
+	if j.o.input == "-" {
+		fmt.Fprintln(w, "  (pipe the same input to it again)")
+	}
+	return exitAborted, nil
+}
+
+// signals tracks SIGHUP/SIGINT/SIGTERM: the first stops dispatch, the second
 // abandons the requests in flight.
 type signals struct {
 	mu    sync.Mutex
@@ -379,6 +491,8 @@ func signalNumber(s os.Signal) int {
 
 func signalName(s os.Signal) string {
 	switch s {
+	case syscall.SIGHUP:
+		return "SIGHUP"
 	case syscall.SIGINT:
 		return "SIGINT"
 	case syscall.SIGTERM:

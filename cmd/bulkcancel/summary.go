@@ -1,9 +1,12 @@
 package main
 
 import (
+	"flag"
 	"fmt"
-
 	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -12,7 +15,7 @@ import (
 )
 
 // printSummary writes the short human summary to stdout.
-func (j *job) printSummary(s report.Summary, code int, aborted *string, keyRejected, jsonOK bool) {
+func (j *job) printSummary(s report.Summary, code int, aborted *string, keyRejected, jsonOK bool, finish []string) {
 	w := j.e.stdout
 	c := j.plan.Counts
 	if j.o.dryRun {
@@ -34,16 +37,22 @@ func (j *job) printSummary(s report.Summary, code int, aborted *string, keyRejec
 				continue
 			}
 			extra := ""
-			if o == batch.NotCancelable && s.Ambiguous > 0 {
-				extra = fmt.Sprintf("  (%d ambiguous: an earlier attempt may have canceled them)", s.Ambiguous)
+			if a := s.Ambiguous - s.AmbiguousNotFinal; o == batch.NotCancelable && a > 0 {
+				extra = fmt.Sprintf("  (%d ambiguous: an earlier attempt may have canceled them)", a)
 			}
 			fmt.Fprintf(w, "  %-20s %8d%s\n", o, n, extra)
+		}
+		if s.AmbiguousNotFinal > 0 {
+			fmt.Fprintf(w, "%d rows not final are ambiguous: a request for them may have reached the API, so their calls may already be canceled; --resume treats them as possibly sent.\n", s.AmbiguousNotFinal)
 		}
 		fmt.Fprintf(w, "Requests: %d (%d retries), %.1f/s.", s.Attempts, s.Retries, s.AchievedRPS)
 		if s.Carried > 0 {
 			fmt.Fprintf(w, " Carried from %s without sending: %d.", j.o.resume, s.Carried)
 		}
 		fmt.Fprintln(w)
+		if line := paceSummary(s.Rate, s.Attempts); line != "" {
+			fmt.Fprintln(w, line)
+		}
 	}
 	if jsonOK {
 		fmt.Fprintf(w, "Report: %s.csv and %s.json\n", j.prefix, j.prefix)
@@ -52,7 +61,7 @@ func (j *job) printSummary(s report.Summary, code int, aborted *string, keyRejec
 	}
 	switch {
 	case j.wrongWorkspace:
-		j.printWrongWorkspace(s, *aborted)
+		j.printWrongWorkspace(s, *aborted, finish)
 		return
 	case aborted != nil:
 		fmt.Fprintf(w, "Stopped early: %s.\n", *aborted)
@@ -60,15 +69,22 @@ func (j *job) printSummary(s report.Summary, code int, aborted *string, keyRejec
 		fmt.Fprintf(w, "Warning: %d of the %d IDs sent were not found. If these calls should exist, check that the key belongs to their workspace and that %s holds the call IDs.\n",
 			j.sentNotFound, s.Sent, j.columnRead())
 	}
-	if code != exitOK && !j.o.dryRun && s.NotFinal > 0 {
+	if s.Unwritten > 0 {
+		fmt.Fprintf(w, "The report is incomplete: %d rows could not be written to it and count as not final", s.Unwritten)
+		if s.UnwrittenSent > 0 {
+			fmt.Fprintf(w, "; %d of them were sent, so their calls may have been canceled", s.UnwrittenSent)
+		}
+		fmt.Fprintln(w, ".")
+	}
+	if finish != nil {
 		if keyRejected {
 			fmt.Fprintln(w, "Fix the key, then finish the job with:")
 		} else {
 			fmt.Fprintln(w, "To finish the job (final rows are not sent again), run:")
 		}
-		fmt.Fprintf(w, "  %s\n", j.resumeCommand())
+		fmt.Fprintf(w, "  %s\n", shellJoin(finish))
 		if j.o.input == "-" {
-			fmt.Fprintln(w, "  (with the same input on standard input)")
+			fmt.Fprintln(w, "  (pipe the same input to it again)")
 		}
 	}
 }
@@ -77,16 +93,16 @@ func (j *job) printSummary(s report.Summary, code int, aborted *string, keyRejec
 // stopped: the likely causes, how to check them, and how to go on. A
 // --resume would carry the not_found rows as final, which is right only
 // when the calls are really gone.
-func (j *job) printWrongWorkspace(s report.Summary, why string) {
+func (j *job) printWrongWorkspace(s report.Summary, why string, finish []string) {
 	w := j.e.stdout
 	fmt.Fprintf(w, "Stopped: %s.\n", why)
 	fmt.Fprintf(w, "To check: look one of these IDs up in the SubVerse dashboard of the workspace this key belongs to, and check that %s holds the call IDs (--column).\n", j.columnRead())
 	fmt.Fprintln(w, "Once the key or the column is right, run the job again with a new --report, not --resume: --resume would carry these not_found rows as final.")
-	if s.NotFinal > 0 {
+	if finish != nil {
 		fmt.Fprintln(w, "If these calls may really all be gone, finish the job with:")
-		fmt.Fprintf(w, "  %s\n", strings.Replace(j.resumeCommand(), " --resume ", " --expect-not-found --resume ", 1))
+		fmt.Fprintf(w, "  %s\n", shellJoin(finish))
 		if j.o.input == "-" {
-			fmt.Fprintln(w, "  (with the same input on standard input)")
+			fmt.Fprintln(w, "  (pipe the same input to it again)")
 		}
 	}
 }
@@ -99,36 +115,72 @@ func (j *job) columnRead() string {
 	return fmt.Sprintf("the column %q", j.in.Column)
 }
 
-// resumeCommand is the command line that finishes this job: the same
-// arguments, with --resume pointing at this report and no --report.
-func (j *job) resumeCommand() string {
-	out := []string{"bulkcancel"}
-	args := j.o.args
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		name := strings.TrimLeft(a, "-")
-		if a == name || a == "-" || a == "--" {
-			out = append(out, shellQuote(a))
-			continue
+// finishArgs is the command line that finishes this job, as an argument
+// list: every flag given, the base URL named even when it came from
+// SUBVERSE_BASE_URL, --resume resume (none when ""), --report prefix, and
+// INPUT last, after "--" when it looks like a flag. Run in a fresh shell
+// with only the key set, it does what this run left to do.
+func (j *job) finishArgs(resume, prefix string) []string {
+	args := []string{j.e.argv0(), "--base-url", j.o.baseURL}
+	j.o.flags.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "base-url", "resume", "report", "yes", "help", "version":
+			return
 		}
-		base, _, hasValue := strings.Cut(name, "=")
-		if base == "resume" || base == "report" || base == "yes" {
-			if !hasValue && base != "yes" {
-				i++ // skip the value
+		v := f.Value.String()
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+			args = append(args, "--"+f.Name+"="+v)
+			return
+		}
+		if f.Name == "column" && v == "" {
+			v = "auto"
+		}
+		args = append(args, "--"+f.Name, v)
+	})
+	if resume != "" {
+		args = append(args, "--resume", resume)
+	}
+	args = append(args, "--report", prefix)
+	if strings.HasPrefix(j.o.input, "-") && j.o.input != "-" {
+		args = append(args, "--")
+	}
+	return append(args, j.o.input)
+}
+
+// shellJoin quotes args for a POSIX shell.
+func shellJoin(args []string) string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		q[i] = shellQuote(a)
+	}
+	return strings.Join(q, " ")
+}
+
+// nextPrefix is the report prefix for the run that resumes prefix:
+// abort-0412 is followed by abort-0412-2, and abort-0412-2 (a run that
+// resumed abort-0412.csv) by abort-0412-3; a prefix whose .csv or .json
+// exists is skipped.
+func nextPrefix(prefix, resumed string) string {
+	base, n := prefix, 2
+	if resumed != "" {
+		p := filepath.Clean(strings.TrimSuffix(resumed, ".csv"))
+		if rest, ok := strings.CutPrefix(filepath.Clean(prefix), p+"-"); ok {
+			if k, err := strconv.Atoi(rest); err == nil && k >= 2 && strconv.Itoa(k) == rest {
+				base, n = strings.TrimSuffix(prefix, "-"+rest), k+1
 			}
-			continue
-		}
-		out = append(out, shellQuote(a))
-	}
-	// put --resume before INPUT, which is last unless flags followed it
-	res := []string{"--resume", shellQuote(j.prefix + ".csv")}
-	for i := len(out) - 1; i > 0; i-- {
-		if out[i] == shellQuote(j.o.input) {
-			out = append(out[:i], append(res, out[i:]...)...)
-			return strings.Join(out, " ")
 		}
 	}
-	return strings.Join(append(out, res...), " ")
+	for ; ; n++ {
+		c := base + "-" + strconv.Itoa(n)
+		if !exists(c+".csv") && !exists(c+".json") {
+			return c
+		}
+	}
+}
+
+func exists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
 }
 
 func shellQuote(s string) string {
@@ -146,6 +198,28 @@ func host(base string) string {
 		return base
 	}
 	return u.Host
+}
+
+// paceSummary says how the pace went, for people: where it ended, what
+// held it, and what the API allowed, which a later --rate can start at.
+func paceSummary(r *batch.RateReport, attempts int) string {
+	if r == nil || attempts == 0 {
+		return ""
+	}
+	rate := func(v float64) string {
+		if v == 0 {
+			return "no ceiling"
+		}
+		return trimRate(v) + "/s"
+	}
+	line := fmt.Sprintf("Pace: %s at the end (started %s, highest %s), %s.", rate(r.Final), rate(r.Start), rate(r.Highest), heldText(r.HeldBy))
+	if r.Allowed > 0 {
+		line += fmt.Sprintf(" The API allowed about %s; --rate %s starts there next time.", rate(r.Allowed), trimRate(r.Allowed))
+	}
+	if r.HeldBy == batch.HeldByConcurrency {
+		line += " Every request slot was busy: --concurrency, not the rate, set the pace."
+	}
+	return line
 }
 
 // paceEstimate says how long n requests may take. The API's limit cannot

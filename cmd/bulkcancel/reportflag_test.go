@@ -1,0 +1,75 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
+)
+
+// TestReportPrefixForms: --report is a prefix. A directory (existing, or
+// any name ending in /) is exit 2 with a hint and creates nothing; an
+// ending of .csv or .json is dropped.
+func TestReportPrefixForms(t *testing.T) {
+	t.Parallel()
+	srv, base := startHarnessFake(t, fake.Options{})
+	ids := srv.Seed(3)
+	dir, in := idsInput(t, ids)
+	out := filepath.Join(dir, "outdir")
+	os.Mkdir(out, 0o755)
+	for _, rep := range []string{out + "/", out, filepath.Join(dir, "new") + "/"} {
+		r := runCmd(t, nil, "", "--base-url", base, "--report", rep, in)
+		if r.code != 2 || !strings.Contains(r.stderr, "is a prefix") {
+			t.Errorf("--report %s: exit %d\n%s", rep, r.code, r.stderr)
+		}
+	}
+	if ents, _ := os.ReadDir(out); len(ents) != 0 {
+		t.Errorf("created %v", ents)
+	}
+	for _, ext := range []string{".csv", ".json"} {
+		prefix := filepath.Join(dir, "r"+strings.TrimPrefix(ext, "."))
+		if r := runCmd(t, nil, "", "--base-url", base, "--report", prefix+ext, in); r.code != 0 {
+			t.Fatalf("exit %d\n%s", r.code, r.stderr)
+		}
+		for _, f := range []string{prefix + ".csv", prefix + ".json"} {
+			if _, err := os.Stat(f); err != nil {
+				t.Errorf("--report %s%s: %v", prefix, ext, err)
+			}
+		}
+	}
+}
+
+// TestWhitespaceKey: a SUBVERSE_API_KEY of only white space is named as
+// such, not as unset.
+func TestWhitespaceKey(t *testing.T) {
+	t.Parallel()
+	_, in := idsInput(t, []string{"a"})
+	r := runCmd(t, map[string]string{"SUBVERSE_API_KEY": " \t "}, "", "--base-url", "http://127.0.0.1:1", in)
+	if r.code != 2 || !strings.Contains(r.stderr, "only white space") {
+		t.Errorf("exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// TestSameInputWarns: a run over an input that another run on this host
+// is working on (the lock is held) warns, and still runs.
+func TestSameInputWarns(t *testing.T) {
+	t.Parallel()
+	srv, base := startHarnessFake(t, fake.Options{})
+	dir, in := idsInput(t, srv.Seed(3))
+	r := runCmd(t, nil, "", "--base-url", base, "--report", filepath.Join(dir, "a"), in)
+	if r.code != 0 || strings.Contains(r.stderr, "another bulkcancel") {
+		t.Fatalf("alone: exit %d\n%s", r.code, r.stderr)
+	}
+	sum := readJSONReport(t, filepath.Join(dir, "a")).Input.SHA256
+	busy, release, err := lockInput(filepath.Join(dir, ".bulkcancel-"+sum[:16]+".lock"))
+	if err != nil || busy {
+		t.Fatalf("lock: busy %v, %v", busy, err)
+	}
+	defer release()
+	r = runCmd(t, nil, "", "--base-url", base, "--report", filepath.Join(dir, "b"), in)
+	if r.code != 0 || !strings.Contains(r.stderr, "another bulkcancel process on this host") {
+		t.Errorf("exit %d\n%s", r.code, r.stderr)
+	}
+}

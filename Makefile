@@ -16,13 +16,17 @@ LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 FUZZTIME ?= 30s
 DEMO_OUT := demo-out
 
-.PHONY: all build test race vet lint demo demo-faults demo-limit bench bench-rate fuzz crashloop clean
+.PHONY: all build install test race vet lint demo demo-faults demo-limit bench bench-rate fuzz crashloop clean
 
 all: build
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/bulkcancel ./cmd/bulkcancel
 	$(GO) build -trimpath -o $(BIN)/fakesubverse ./cmd/fakesubverse
+
+# install puts bulkcancel in $(go env GOBIN), or $(go env GOPATH)/bin.
+install:
+	$(GO) install -trimpath -ldflags '$(LDFLAGS)' ./cmd/bulkcancel
 
 vet:
 	$(GO) vet ./...

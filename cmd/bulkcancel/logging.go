@@ -53,7 +53,7 @@ func goVersion() string { return runtime.Version() }
 
 func (j *job) logStart() {
 	c := j.plan.Counts
-	j.log.Info().Str("version", version).Str("input", j.o.input).Str("sha256", j.in.SHA256).
+	j.log.Info().Str("version", buildVersion()).Str("input", j.o.input).Str("sha256", j.in.SHA256).
 		Str("delimiter", batch.DelimiterName(j.in.Delimiter)).
 		Int("rows", c.Rows).Int("to_send", c.Send).Int("invalid", c.Invalid).Int("duplicate", c.Duplicate).
 		Int("carried", c.Carried).Int("other_shard", c.OtherShard).

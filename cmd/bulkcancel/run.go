@@ -31,8 +31,8 @@ const (
 
 // Set at build time with -ldflags "-X main.version=... -X main.commit=...".
 var (
-	version = "dev"
-	commit  = "unknown"
+	version = "" // empty: taken from the build info (see version.go)
+	commit  = ""
 )
 
 // run is the whole command: it parses args, checks everything before the
@@ -51,7 +51,7 @@ func run(args []string, e *env) int {
 		return exitOK
 	}
 	if o.version {
-		fmt.Fprintf(e.stdout, "bulkcancel %s (commit %s, %s)\n", version, commit, goVersion())
+		fmt.Fprintln(e.stdout, versionLine())
 		return exitOK
 	}
 	runID := newRunID()
@@ -392,7 +392,7 @@ func (j *job) finish(runErr, closeErr error, sig os.Signal) (int, error) {
 	config := j.o.configJSON(j.keySource, j.prefix)
 	config["delimiter"] = batch.DelimiterName(j.in.Delimiter) // the one used: found from the first line with auto
 	meta := report.Meta{
-		RunID: j.runID, Version: version, StartedAt: j.started.UTC(), FinishedAt: finished.UTC(),
+		RunID: j.runID, Version: buildVersion(), StartedAt: j.started.UTC(), FinishedAt: finished.UTC(),
 		Input:   report.Input{Path: j.o.input, SHA256: j.in.SHA256, Rows: j.in.Len()},
 		Config:  config,
 		Summary: sum, Aborted: aborted, ExitCode: code, FinishCommand: finish,

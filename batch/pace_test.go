@@ -1,0 +1,177 @@
+package batch
+
+import (
+	"math"
+	"net/http"
+	"testing"
+	"time"
+)
+
+func pacerAt(t *testing.T, mutate func(*Config)) (*pacer, time.Time) {
+	t.Helper()
+	cfg := testConfig()
+	cfg.AutoRate = true
+	cfg.Concurrency = 8
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	return newPacer(cfg, t0), t0
+}
+
+func ok200() Attempt {
+	a := Attempt{HTTPStatus: 200, Verdict: Verdict{Outcome: Canceled, RemovedJobs: 1}, Duration: time.Millisecond}
+	a.Quota.Remaining = -1
+	return a
+}
+
+func status(code int, o Outcome, retryAfter time.Duration) Attempt {
+	a := Attempt{HTTPStatus: code, Verdict: Verdict{Outcome: o, RemovedJobs: -1}, RetryAfter: retryAfter}
+	a.Quota.Remaining = -1
+	return a
+}
+
+// exchange sends one request at t and answers it a millisecond later.
+func exchange(p *pacer, t time.Time, a Attempt) {
+	p.sent(t)
+	p.answer(t.Add(time.Millisecond), t, a)
+}
+
+func TestPacerSlowStartRises(t *testing.T) {
+	t.Parallel()
+	p, t0 := pacerAt(t, nil)
+	for i := range 100 { // 1 s of good answers at the pace
+		exchange(p, t0.Add(time.Duration(i)*10*time.Millisecond), ok200())
+	}
+	if r, held := p.status(); r < 4*AutoStartRate || held != HeldByNothing {
+		t.Errorf("after 1s of good answers: %.1f/s held by %s, want at least 4x the start, rising", r, held)
+	}
+}
+
+func TestPacerOneCutPerEvent(t *testing.T) {
+	t.Parallel()
+	p, t0 := pacerAt(t, func(c *Config) { c.AutoRate, c.Rate = false, 100 })
+	for i := range 50 {
+		exchange(p, t0.Add(time.Duration(i)*10*time.Millisecond), ok200())
+	}
+	t1 := t0.Add(500 * time.Millisecond)
+	// Three requests sent before the first 429 came back: one event.
+	for i := range 3 {
+		p.sent(t1.Add(time.Duration(i) * time.Millisecond))
+	}
+	p.answer(t1.Add(5*time.Millisecond), t1, status(429, RateLimited, 0))
+	after, _ := p.status()
+	p.answer(t1.Add(6*time.Millisecond), t1.Add(time.Millisecond), status(429, RateLimited, 0))
+	p.answer(t1.Add(7*time.Millisecond), t1.Add(2*time.Millisecond), status(429, RateLimited, 0))
+	if r, _ := p.status(); r != after || p.cuts != 1 {
+		t.Errorf("pushback to requests sent before the cut cut again: %.1f -> %.1f, %d cuts", after, r, p.cuts)
+	}
+	if after >= 100 || after < MinRate {
+		t.Errorf("cut to %.1f/s from 100/s", after)
+	}
+	// A request sent after the cut that is pushed back is a new event.
+	t2 := t1.Add(10 * time.Millisecond)
+	p.sent(t2)
+	p.answer(t2.Add(time.Millisecond), t2, status(503, ServerError, 0))
+	if r, _ := p.status(); r >= after || p.cuts != 2 {
+		t.Errorf("a new event did not cut: %.1f -> %.1f, %d cuts", after, r, p.cuts)
+	}
+}
+
+func TestPacerFaultsAreNotPushback(t *testing.T) {
+	t.Parallel()
+	for _, a := range []Attempt{status(500, ServerError, 0), status(502, ServerError, 0), status(0, TransportError, 0)} {
+		p, t0 := pacerAt(t, func(c *Config) { c.AutoRate, c.Rate = false, 100 })
+		exchange(p, t0, a)
+		if r, _ := p.status(); r != 100 || p.cuts != 0 || p.pauseUntil.After(t0) {
+			t.Errorf("HTTP %d %s: pace %.1f, %d cuts", a.HTTPStatus, a.Outcome, r, p.cuts)
+		}
+	}
+}
+
+func TestPacerPauseIsTheLatestNotTheSum(t *testing.T) {
+	t.Parallel()
+	p, t0 := pacerAt(t, func(c *Config) { c.MaxBackoff = 20 * time.Second })
+	p.answer(t0, t0, status(429, RateLimited, 5*time.Second))
+	p.answer(t0.Add(time.Second), t0, status(429, RateLimited, 2*time.Second))
+	p.answer(t0.Add(time.Second), t0, status(429, RateLimited, 10*time.Second))
+	p.answer(t0.Add(time.Second), t0, status(429, RateLimited, time.Hour)) // capped by MaxBackoff
+	if want := t0.Add(21 * time.Second); !p.pauseUntil.Equal(want) {
+		t.Errorf("pause until %s, want %s (the latest named, capped)", p.pauseUntil.Sub(t0), want.Sub(t0))
+	}
+}
+
+func TestPacerHeadersSetThePace(t *testing.T) {
+	t.Parallel()
+	p, t0 := pacerAt(t, func(c *Config) { c.MaxRate = 1000 })
+	a := ok200()
+	a.Quota = Quota{Limit: 300, Window: 2 * time.Second, Remaining: 200, Reset: time.Second}
+	exchange(p, t0, a)
+	if r, _ := p.status(); r != 150 {
+		t.Errorf("pace %.1f/s, want the policy's 300 per 2s", r)
+	}
+	p2, _ := pacerAt(t, func(c *Config) { c.MaxRate = 50 })
+	exchange(p2, t0, a)
+	if r, _ := p2.status(); r != 50 {
+		t.Errorf("pace %.1f/s above --max-rate 50", r)
+	}
+}
+
+func TestPacerConcurrencyBinds(t *testing.T) {
+	t.Parallel()
+	p, t0 := pacerAt(t, func(c *Config) { c.AutoRate, c.Rate, c.Concurrency = false, 1000, 2 })
+	p.cur = math.Min(p.cur, 1000)
+	// Two requests always in flight, each taking 100 ms: 20/s of 1000/s.
+	for i := range 30 {
+		at := t0.Add(time.Duration(i) * 50 * time.Millisecond)
+		p.sent(at)
+		if i >= 2 {
+			p.answer(at, at.Add(-100*time.Millisecond), ok200())
+		}
+	}
+	if _, held := p.status(); held != HeldByConcurrency {
+		t.Errorf("held by %s, want concurrency", held)
+	}
+}
+
+func TestParseQuota(t *testing.T) {
+	t.Parallel()
+	now := time.Unix(2_000_000_000, 0)
+	cases := []struct {
+		name string
+		h    map[string]string
+		want Quota
+	}{
+		{"none", nil, Quota{Remaining: -1}},
+		{"draft", map[string]string{"RateLimit": `"default";r=12;t=3`, "RateLimit-Policy": `"default";q=150;w=1`},
+			Quota{Limit: 150, Window: time.Second, Remaining: 12, Reset: 3 * time.Second}},
+		{"older draft", map[string]string{"RateLimit": "limit=100, remaining=25, reset=5", "RateLimit-Policy": "100;w=60"},
+			Quota{Limit: 100, Window: time.Minute, Remaining: 25, Reset: 5 * time.Second}},
+		{"split", map[string]string{"RateLimit-Limit": "20", "RateLimit-Remaining": "0", "RateLimit-Reset": "2"},
+			Quota{Limit: 20, Remaining: 0, Reset: 2 * time.Second}},
+		{"x unix reset", map[string]string{"X-RateLimit-Limit": "60", "X-RateLimit-Remaining": "5", "X-RateLimit-Reset": "2000000007"},
+			Quota{Limit: 60, Remaining: 5, Reset: 7 * time.Second}},
+		{"x seconds reset", map[string]string{"X-RateLimit-Limit": "60", "X-RateLimit-Remaining": "5", "X-RateLimit-Reset": "7"},
+			Quota{Limit: 60, Remaining: 5, Reset: 7 * time.Second}},
+	}
+	for _, tc := range cases {
+		h := make(map[string][]string)
+		for k, v := range tc.h {
+			h[k] = []string{v}
+		}
+		hdr := httpHeader(h)
+		if got := ParseQuota(hdr, now); got != tc.want {
+			t.Errorf("%s: %+v, want %+v", tc.name, got, tc.want)
+		}
+	}
+}
+
+func httpHeader(m map[string][]string) http.Header {
+	h := http.Header{}
+	for k, v := range m {
+		for _, x := range v {
+			h.Add(k, x)
+		}
+	}
+	return h
+}

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"fmt"
+	"runtime/debug"
+)
+
+// versionLine is what --version prints.
+func versionLine() string {
+	v, c := versionInfo()
+	if c == "" {
+		return fmt.Sprintf("bulkcancel %s (%s)", v, goVersion())
+	}
+	return fmt.Sprintf("bulkcancel %s (commit %s, %s)", v, c, goVersion())
+}
+
+// versionInfo is the version and commit of this build: the ones stamped by
+// make build (-ldflags -X), else what the Go toolchain recorded (go
+// install, go build): the module version, or "(devel)", and the VCS
+// revision with "+modified" when the tree had changes. The commit is ""
+// when the build recorded none.
+func versionInfo() (string, string) {
+	if version != "" {
+		return version, commit
+	}
+	bi, ok := debug.ReadBuildInfo()
+	return fromBuildInfo(bi, ok)
+}
+
+func fromBuildInfo(bi *debug.BuildInfo, ok bool) (v, c string) {
+	v = "(devel)"
+	if !ok {
+		return v, ""
+	}
+	if bi.Main.Version != "" {
+		v = bi.Main.Version
+	}
+	modified := false
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			c = s.Value
+		case "vcs.modified":
+			modified = s.Value == "true"
+		}
+	}
+	if len(c) > 12 {
+		c = c[:12]
+	}
+	if c != "" && modified {
+		c += "+modified"
+	}
+	return v, c
+}
+
+// buildVersion is the version for logs and the JSON report.
+func buildVersion() string {
+	v, c := versionInfo()
+	if c != "" && v == "(devel)" {
+		return v + " " + c
+	}
+	return v
+}

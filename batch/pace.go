@@ -33,12 +33,11 @@ const (
 // (docs: performance); see pacer for what each does.
 const (
 	slowStartDouble = 300 * time.Millisecond // slow start doubles the rate this often
-	estimateSpan    = 1 * time.Second        // answers counted to estimate the API's limit
+	estimateSpan    = 2 * time.Second        // answers counted to estimate the API's limit (its burst weighs less over longer)
 	slowStartSpan   = 500 * time.Millisecond // ...when slow start ends
 	estimateMinSpan = 250 * time.Millisecond // less active time than this gives no estimate
 	estimateMin     = 10                     // nor do fewer answers
 	slowStartShare  = 0.85                   // ...this share when slow start ends
-	plateau         = 0.97                   // the cubic levels off at this share of the estimate
 	cutToEstimate   = 0.95                   // after pushback, pace at this share of the estimate...
 	cutMost         = 0.9                    // ...and at most this share of the rate that was pushed back
 	cutBlind        = 0.5                    // the cut when there is no estimate
@@ -88,7 +87,8 @@ type pacer struct {
 
 	cur        float64 // the pace now; +Inf when none
 	slowStart  bool
-	wmax       float64       // the rate the API was seen to allow at the last cut
+	wmax       float64       // where the cubic levels off after the last cut
+	est        float64       // the rate the API was seen to accept at the last cut that could tell
 	gap        float64       // wmax minus the pace right after the last cut
 	grown      time.Duration // time spent rising since the last cut
 	lastTick   time.Time
@@ -110,7 +110,8 @@ type pacer struct {
 	start, highest   float64
 	cuts             int
 	lastPush         time.Time
-	epoch            chan struct{} // closed when the pace is cut: waiters take a new place
+	epoch            chan struct{} // closed when the pace is cut: the waiter takes a new place
+	turn             chan struct{} // held by the one waiter that has a place at the limiter
 	concurrencyBound bool
 	trace            func(format string, args ...any) // tests: each decision, when set
 }
@@ -129,7 +130,7 @@ func newPacer(cfg Config, now time.Time) *pacer {
 		auto: cfg.AutoRate, ceiling: math.Inf(1), ceilingBy: HeldByRate, floor: MinRate,
 		concurrency: cfg.Concurrency, maxPause: cfg.MaxBackoff,
 		lastTick: now, lastInt: now, lastCut: now, held: HeldByNothing,
-		epoch: make(chan struct{}),
+		epoch: make(chan struct{}), turn: make(chan struct{}, 1),
 	}
 	switch {
 	case cfg.AutoRate:
@@ -158,10 +159,19 @@ func limitOf(r float64) rate.Limit {
 }
 
 // wait blocks until no Retry-After pause is in force and the limiter
-// lets one more attempt go, or ctx ends. A cut while it waits sends it to
-// take a new place at the new pace, so a cut takes effect at once. Time
-// is the clock's, so a test's fake clock drives the limiter too.
+// lets one more attempt go, or ctx ends. One waiter at a time holds a
+// place at the limiter; the others queue for their turn, so each takes
+// its place at the pace of the moment (places taken up front by every
+// idle worker would keep the old pace for seconds after a rise). A cut
+// while it waits sends it to take a new place at the new pace. Time is
+// the clock's, so a test's fake clock drives the limiter too.
 func (p *pacer) wait(ctx context.Context, clock Clock) error {
+	select {
+	case p.turn <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-p.turn }()
 	for {
 		now := clock.Now()
 		p.mu.Lock()
@@ -276,53 +286,71 @@ func (p *pacer) headerCap(q Quota) {
 	}
 }
 
-// cut lowers the pace after pushback: to just under the rate the API
-// accepted over the last second when there is enough to tell, never above
-// cutMost of the pace it pushed back at (or of what was really sent, when
-// that was less), and by half when there is no estimate.
+// cut lowers the pace after pushback. With enough history it goes to
+// just under the rate the API accepted (never above cutMost of the pace
+// it pushed back at, or of what was really sent when that was less), and
+// the cubic then levels off there. Without, it halves the pace (quarters
+// it when the pushback came at once) and starts slow start again from
+// there, as TCP does after a loss it cannot measure.
 func (p *pacer) cut(now time.Time) {
+	since := now.Sub(p.lastCut)
 	p.lastCut = now
 	p.cuts++
+	// The estimate looks back no further than the last cut, at most
+	// estimateSpan (half a second in slow start, where the rate doubled
+	// within a longer span), lengthened when that holds too few answers.
 	span := estimateSpan
 	if p.slowStart {
-		span = slowStartSpan // the rate doubled within the longer span: its start says little
+		span = slowStartSpan
 	}
+	span = min(span, since)
 	sends, answers, active := p.recent(span)
+	for answers < estimateMin && span < ringSlots*ringSlot {
+		span = max(2*span, ringSlot)
+		sends, answers, active = p.recent(span)
+	}
 	base := p.cur
 	if active > 0 {
-		if sent := float64(sends) / active; math.IsInf(base, 1) || sent < base {
-			base = sent
-		}
+		base = math.Min(base, float64(sends)/active)
 	}
 	if math.IsInf(base, 1) || base <= 0 {
 		base = p.floor
 	}
-	next := base * cutBlind
-	if active < estimateMinSpan.Seconds() {
-		next = base * cutBlind * cutBlind // pushed back at once: far above the limit
-	}
 	est := 0.0
-	if active >= estimateMinSpan.Seconds() && answers >= estimateMin {
+	switch {
+	case since < estimateMinSpan && p.est > 0:
+		est = p.est // pushed back again soon after a cut: the last estimate stands
+	case active >= estimateMinSpan.Seconds() && answers >= estimateMin:
+		est = float64(answers) / active
+	}
+	var next float64
+	if est > 0 {
 		// What the API accepted over a short span includes its burst,
 		// so the estimate runs high; more so over slow start's shorter
 		// span.
-		est = float64(answers) / active
 		share := cutToEstimate
 		if p.slowStart {
 			share = slowStartShare
 		}
-		next = math.Min(est*share, base*cutMost)
+		next = math.Max(math.Min(est*share, base*cutMost), p.floor)
+		// The cubic levels off at the pace cut to; after slow start,
+		// whose estimate is rough, it regains the way to the estimate.
+		p.wmax = next
+		if p.slowStart {
+			p.wmax = math.Max(next, math.Min(est, base))
+		}
+		p.slowStart = false
+		p.gap, p.grown, p.est = p.wmax-next, 0, est
+	} else {
+		next = base * cutBlind
+		if active < estimateMinSpan.Seconds() {
+			next *= cutBlind // pushed back at once: far above the limit
+		}
+		next = math.Max(next, p.floor)
+		p.slowStart = true
 	}
-	next = math.Max(next, p.floor)
-	p.slowStart = false
-	p.wmax = math.Max(plateau*math.Min(est, base), next)
-	if est == 0 {
-		p.wmax = math.Max(base, next)
-	}
-	p.gap = p.wmax - next
-	p.grown = 0
 	if p.trace != nil {
-		p.trace("%s cut %.1f -> %.1f: base %.1f est %.1f (sends %d answers %d over %.2fs) pause until %s", now.Format("05.000"), p.cur, next, base, est, sends, answers, active, p.pauseUntil.Format("05.000"))
+		p.trace("%s cut %.1f -> %.1f: base %.1f est %.1f (sends %d answers %d over %.2fs)", now.Format("05.000"), p.cur, next, base, est, sends, answers, active)
 	}
 	p.set(next)
 	close(p.epoch)

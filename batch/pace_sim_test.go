@@ -232,7 +232,7 @@ func TestPacerSimulatedLimits(t *testing.T) {
 					trace = t.Logf
 				}
 				r := simulate(cfg, &api, c.calls, time.Millisecond, trace)
-				t.Log(r)
+				t.Logf("%s %s: %s", c.name, mode, r)
 				if r.canceled != c.calls {
 					t.Errorf("%d of %d canceled", r.canceled, c.calls)
 				}

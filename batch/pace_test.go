@@ -1,6 +1,7 @@
 package batch
 
 import (
+	"context"
 	"math"
 	"net/http"
 	"testing"
@@ -174,4 +175,42 @@ func httpHeader(m map[string][]string) http.Header {
 		}
 	}
 	return h
+}
+
+// A rise reaches workers already waiting for the limiter: a waiter takes
+// its place at the pace of the moment. Places taken up front by 32 idle
+// workers at 10/s would reach 3.2 s ahead and keep that pace after a rise.
+func TestPacerRiseReachesWaiters(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	cfg := testConfig()
+	cfg.AutoRate, cfg.Rate, cfg.Concurrency = false, 10, 32
+	p := newPacer(cfg, clock.Now())
+	p.lim.ReserveN(clock.Now(), 1) // the bucket is empty: every waiter waits
+	released := make(chan struct{}, 32)
+	for range 32 {
+		go func() {
+			if p.wait(context.Background(), clock) == nil {
+				released <- struct{}{}
+			}
+		}()
+	}
+	clock.waitFor(t, 100*time.Millisecond) // a place at 10/s
+	p.mu.Lock()
+	p.set(1000)
+	p.mu.Unlock()
+	clock.Advance(100 * time.Millisecond)
+	// From here each place is 1 ms, at the new pace.
+	for range 20 {
+		clock.waitFor(t, time.Millisecond)
+		clock.Advance(time.Millisecond)
+	}
+	deadline := time.After(10 * time.Second) // a failure guard, not a wait for time to pass
+	for n := range 21 {
+		select {
+		case <-released:
+		case <-deadline:
+			t.Fatalf("%d waiters went after the rise, want 21", n)
+		}
+	}
 }

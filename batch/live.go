@@ -9,22 +9,21 @@ import (
 // Config.Live to one (the zero value is ready) and read it while Run runs
 // and after. Its methods are safe for concurrent use.
 type Live struct {
-	attempts, retries, waiting atomic.Int64
-	pace                       atomic.Pointer[pacer]
+	retries, waiting atomic.Int64
+	pace             atomic.Pointer[pacer]
 }
 
 // LiveStats is one reading of a Live.
 type LiveStats struct {
-	Attempts int64   // requests sent so far, retries included
-	Retries  int64   // attempts that were followed by a retry
-	Waiting  int64   // rows waiting out a backoff before their next attempt
-	Rate     float64 // the pace now, requests a second; +Inf when there is none
-	HeldBy   HeldBy  // what holds the pace
+	Retries int64   // attempts that were followed by a retry
+	Waiting int64   // rows waiting out a backoff before their next attempt
+	Rate    float64 // the pace now, requests a second; +Inf when there is none
+	HeldBy  HeldBy  // what holds the pace
 }
 
 // Stats reads the counters now.
 func (l *Live) Stats() LiveStats {
-	s := LiveStats{Attempts: l.attempts.Load(), Retries: l.retries.Load(), Waiting: l.waiting.Load(),
+	s := LiveStats{Retries: l.retries.Load(), Waiting: l.waiting.Load(),
 		Rate: math.Inf(1), HeldBy: HeldByNothing}
 	if p := l.pace.Load(); p != nil {
 		s.Rate, s.HeldBy = p.status()

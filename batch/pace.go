@@ -46,6 +46,7 @@ const (
 	busyShare       = 0.85                   // in flight at least this share of --concurrency: it binds
 	latencyFactor   = 4                      // latency this many times the low-load figure...
 	latencyMargin   = 100 * time.Millisecond // ...and this much above it stops the rise
+	tickEvery       = 10 * time.Millisecond  // the pace is decided at most this often
 	ringSlot        = 100 * time.Millisecond
 	ringSlots       = 20 // 2 s of history
 )
@@ -60,7 +61,6 @@ type RateReport struct {
 	HeldBy  HeldBy  `json:"held_by"`           // what held the pace at the end
 	Cuts    int     `json:"cuts"`              // times the API pushed back and the pace was cut
 	Headers bool    `json:"api_rate_headers"`  // the API sent rate-limit headers
-	Note    string  `json:"note,omitempty"`    // a sentence for people
 	Ceiling float64 `json:"ceiling,omitempty"` // --rate N or --max-rate; 0 means none
 }
 
@@ -106,14 +106,13 @@ type pacer struct {
 	latN     int
 	sched    schedProbe
 
-	held             HeldBy
-	start, highest   float64
-	cuts             int
-	lastPush         time.Time
-	epoch            chan struct{} // closed when the pace is cut: the waiter takes a new place
-	turn             chan struct{} // held by the one waiter that has a place at the limiter
-	concurrencyBound bool
-	trace            func(format string, args ...any) // tests: each decision, when set
+	held           HeldBy
+	start, highest float64
+	cuts           int
+	lastPush       time.Time
+	epoch          chan struct{}                    // closed when the pace is cut: the waiter takes a new place
+	turn           chan struct{}                    // held by the one waiter that has a place at the limiter
+	trace          func(format string, args ...any) // tests: each decision, when set
 }
 
 // slot is 100 ms of history.
@@ -360,44 +359,30 @@ func (p *pacer) cut(now time.Time) {
 // tick raises the pace for the time since the last tick, when nothing
 // holds it, and says what holds it otherwise.
 func (p *pacer) tick(now time.Time) {
+	if now.Sub(p.lastTick) < tickEvery {
+		return // every send and answer calls tick: decide at most this often
+	}
 	from := p.lastTick
 	if p.pauseUntil.After(from) {
 		from = p.pauseUntil // no rise while paused
 	}
-	dt := now.Sub(from)
-	if !now.After(p.lastTick) {
-		return
-	}
 	p.lastTick = now
-	if dt > time.Second {
-		dt = time.Second
-	}
-	if dt < 0 {
-		dt = 0
-	}
+	dt := min(max(now.Sub(from), 0), time.Second)
 	sends, _, active := p.recent(time.Second)
 	use := 1.0
 	if ri := p.rateIntegral(time.Second); ri > 0 && active >= 0.3 {
 		use = float64(sends) / ri
 	}
-	busy := p.busyAverage(time.Second)
+	// Every request slot busy while the rate is not what holds sends back:
+	// --concurrency binds.
+	slotsBusy := p.busyAverage(time.Second) >= busyShare*float64(p.concurrency)
 	switch {
-	case now.Before(p.pauseUntil):
+	case now.Before(p.pauseUntil), !p.lastPush.IsZero() && now.Sub(p.lastPush) < time.Second:
 		p.held = HeldByAPI
 		return
-	case !p.lastPush.IsZero() && now.Sub(p.lastPush) < time.Second:
-		p.held = HeldByAPI
-		return
-	case math.IsInf(p.cur, 1):
+	case math.IsInf(p.cur, 1) || use < bindUse:
 		p.held = HeldByNothing
-		if busy >= busyShare*float64(p.concurrency) {
-			p.held = HeldByConcurrency
-		}
-		return
-	case use < bindUse:
-		p.concurrencyBound = busy >= busyShare*float64(p.concurrency)
-		p.held = HeldByNothing
-		if p.concurrencyBound {
+		if slotsBusy {
 			p.held = HeldByConcurrency
 		}
 		return
@@ -411,7 +396,6 @@ func (p *pacer) tick(now time.Time) {
 		p.held = HeldByLatency
 		return
 	}
-	p.concurrencyBound = false
 	next := p.cur
 	if p.slowStart {
 		next *= math.Exp2(float64(dt) / float64(slowStartDouble))

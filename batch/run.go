@@ -7,7 +7,6 @@ import (
 	"iter"
 	"math/rand/v2"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -132,10 +131,9 @@ func Run(ctx context.Context, cfg Config, client *Client, jobs iter.Seq[Job], si
 		cfg.Live = new(Live)
 	}
 
-	stopCtx, stop := context.WithCancelCause(ctx) // ends dispatch
+	stopCtx, stop := context.WithCancelCause(ctx)               // ends dispatch
+	reqCtx, abandon := context.WithCancel(context.Background()) // ends attempts in flight
 	defer stop(nil)
-	g, gctx := errgroup.WithContext(context.Background()) // ends everything: sink failure
-	reqCtx, abandon := context.WithCancel(gctx)           // ends attempts in flight
 	defer abandon()
 	if cfg.Abandon != nil {
 		go func() {
@@ -161,37 +159,22 @@ func Run(ctx context.Context, cfg Config, client *Client, jobs iter.Seq[Job], si
 	}
 	work := make(chan *item)
 	retry := make(chan *item)
+	// The collector takes every Result, even after the sink failed, so
+	// nothing that sends to results ever blocks for good.
 	results := make(chan Result, cfg.Concurrency)
-	send := func(r Result) bool {
-		select {
-		case results <- r:
-			return true
-		case <-gctx.Done():
-			return false
-		}
-	}
 
-	// Every item is pending from dispatch until its Result is handed on;
-	// the workers leave once the producer is done and none is pending.
-	var pending atomic.Int64
-	var produced atomic.Bool
+	// A row is open from dispatch until its Result is handed on, waiting
+	// out a backoff included (it holds no request slot then). At most
+	// openRows×Concurrency rows are open at once, so a run whose every
+	// answer fails stops having touched a bounded number of IDs; the
+	// workers leave once the producer is done and no row is open.
+	slots := make(chan struct{}, openRows*cfg.Concurrency)
+	var open sync.WaitGroup
 	allDone := make(chan struct{})
-	var closeAll sync.Once
-	// Rows waiting out a backoff hold no request slot, but at most
-	// openRows rows are open at once, so a run whose every answer fails
-	// stops having touched a bounded number of IDs.
-	open := make(chan struct{}, openRows*cfg.Concurrency)
-	settle := func() {
-		<-open
-		if pending.Add(-1) == 0 && produced.Load() {
-			closeAll.Do(func() { close(allDone) })
-		}
-	}
 	// The stop rules are applied where the result is, before it queues
 	// for the sink, so dispatch stops at once.
 	rule, guard := &failureRule{cfg: cfg}, newNotFoundGuard(cfg)
-	finish := func(r Result) bool {
-		defer settle()
+	finish := func(r Result) {
 		if r.Outcome == Unauthorized {
 			stop(ErrUnauthorized)
 		}
@@ -203,47 +186,40 @@ func Run(ctx context.Context, cfg Config, client *Client, jobs iter.Seq[Job], si
 			cfg.Log.Error().Err(err).Msg("stopping the run: check the key's workspace and the ID column")
 			stop(err)
 		}
-		return send(r)
+		results <- r
+		<-slots
+		open.Done()
 	}
 
-	var senders sync.WaitGroup
+	var g errgroup.Group
+	var senders sync.WaitGroup // everything that sends to results
 	senders.Add(1 + cfg.Concurrency)
 	g.Go(func() error { // producer
 		defer senders.Done()
 		defer func() {
-			produced.Store(true)
-			if pending.Load() == 0 {
-				closeAll.Do(func() { close(allDone) })
-			}
 			close(work)
+			go func() {
+				open.Wait()
+				close(allDone)
+			}()
 		}()
 		for job := range jobs {
 			if stopCtx.Err() == nil {
-				acquired := false
 				select {
-				case open <- struct{}{}:
-					acquired = true
-				case <-stopCtx.Done():
-				case <-gctx.Done():
-					return nil
-				}
-				if acquired {
-					pending.Add(1)
+				case slots <- struct{}{}:
+					open.Add(1)
 					select {
 					case work <- newItem(job):
 						continue
 					case <-stopCtx.Done():
-						pending.Add(-1)
-						<-open
-					case <-gctx.Done():
-						return nil
+						<-slots
+						open.Done()
 					}
+				case <-stopCtx.Done():
 				}
 			}
-			if !send(Result{Row: job.Row, CallID: job.ID, Outcome: NotAttempted, RemovedJobs: -1,
-				Ambiguous: job.MaybeSent, Error: stoppedBecause(stopCtx)}) {
-				return nil
-			}
+			results <- Result{Row: job.Row, CallID: job.ID, Outcome: NotAttempted, RemovedJobs: -1,
+				Ambiguous: job.MaybeSent, Error: stoppedBecause(stopCtx)}
 		}
 		return nil
 	})
@@ -259,12 +235,8 @@ func Run(ctx context.Context, cfg Config, client *Client, jobs iter.Seq[Job], si
 			case retry <- it:
 				return
 			case <-stopCtx.Done():
-			case <-gctx.Done():
-				return
 			}
 		case <-stopCtx.Done():
-		case <-gctx.Done():
-			return
 		}
 		it.stopped(stopCtx)
 		finish(it.r)
@@ -288,15 +260,11 @@ func Run(ctx context.Context, cfg Config, client *Client, jobs iter.Seq[Job], si
 						it = next
 					case <-allDone:
 						return nil
-					case <-gctx.Done():
-						return nil
 					}
 				}
 				d, done := w.attempt(stopCtx, reqCtx, it)
 				if done {
-					if !finish(it.r) {
-						return nil
-					}
+					finish(it.r)
 					continue
 				}
 				senders.Add(1)
@@ -318,9 +286,7 @@ func Run(ctx context.Context, cfg Config, client *Client, jobs iter.Seq[Job], si
 		}
 		return nil
 	})
-	if err := g.Wait(); err != nil {
-		return err
-	}
+	g.Wait() // no goroutine of the group fails: a sink error stops the run instead
 	cause := context.Cause(stopCtx)
 	switch {
 	case cause == nil:

@@ -1,6 +1,7 @@
 package batch
 
 import (
+	"math"
 	"runtime/metrics"
 	"time"
 )
@@ -43,15 +44,13 @@ func (s *schedProbe) delayAt(now time.Time) time.Duration {
 			continue
 		}
 		lo, hi := h.Buckets[i], h.Buckets[i+1]
-		if lo < 0 || hi > 1e9 { // the open-ended first and last buckets
-			mid := max(lo, 0)
-			if hi < 1e9 {
-				mid = hi
-			}
-			sum += float64(d) * mid
-		} else {
-			sum += float64(d) * (lo + hi) / 2
+		if math.IsInf(lo, -1) { // the open-ended end buckets: their finite edge
+			lo = hi
 		}
+		if math.IsInf(hi, 1) {
+			hi = lo
+		}
+		sum += float64(d) * (lo + hi) / 2
 		n += d
 	}
 	s.prev = append(s.prev[:0], h.Counts...)

@@ -52,7 +52,6 @@ func (w *worker) attempt(stopCtx, reqCtx context.Context, it *item) (wait time.D
 	}
 	sentAt := w.cfg.Clock.Now()
 	w.pace.sent(sentAt)
-	w.live.attempts.Add(1)
 	actx, cancel := context.WithTimeout(reqCtx, w.cfg.Timeout)
 	a := w.client.Cancel(actx, it.job.ID)
 	cancel()

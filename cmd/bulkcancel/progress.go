@@ -138,35 +138,32 @@ func (j *job) withPace(s progressStats) progressStats {
 	return s
 }
 
-// paceText says the pace and what holds it, e.g. "pace 150/s, held by the
-// API's limit".
+// paceText says the pace and what holds it, e.g. "pace 150/s: API
+// limit": short, so that it stays on a narrow terminal.
 func (s progressStats) paceText() string {
 	if !s.HasPace {
 		return ""
 	}
 	pace := "no ceiling"
 	if !math.IsInf(s.Pace, 1) {
-		pace = fmt.Sprintf("%s/s", trimRate(s.Pace))
+		pace = trimRate(s.Pace) + "/s"
 	}
-	if why := heldText(s.HeldBy); why != "" {
-		return "pace " + pace + ", " + why
-	}
-	return "pace " + pace
+	return "pace " + pace + ": " + heldLabel(s.HeldBy)
 }
 
-// heldText says in words what holds the pace.
-func heldText(h batch.HeldBy) string {
+// heldLabel names what holds the pace, for the bar and the summary.
+func heldLabel(h batch.HeldBy) string {
 	switch h {
 	case batch.HeldByAPI:
-		return "held by the API's limit"
+		return "API limit"
 	case batch.HeldByConcurrency:
-		return "held by --concurrency"
+		return "--concurrency"
 	case batch.HeldByLatency:
-		return "held: the API slowed down"
+		return "API slowing"
 	case batch.HeldByRate:
-		return "held by --rate"
+		return "--rate"
 	case batch.HeldByMaxRate:
-		return "held by --max-rate"
+		return "--max-rate"
 	}
 	return "rising"
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"regexp"
 	"strings"
 	"sync"
@@ -216,6 +217,32 @@ func TestProgressBarText(t *testing.T) {
 		if got := s.barText(tc.width); got != tc.want {
 			t.Errorf("width %d: %q, want %q", tc.width, got, tc.want)
 		}
+	}
+	// With the engine's pace: what holds it outlasts every other figure
+	// but the rows, so an 80-column terminal still tells who sets the pace.
+	s.HasPace, s.Pace, s.HeldBy, s.Retries, s.Waiting = true, 150, batch.HeldByAPI, 4, 2
+	for _, tc := range []struct {
+		width int
+		want  string
+	}{
+		{200, "740/2000 rows | 400.0 req/s | pace 150/s: API limit | retries 4 (2 waiting) | ETA 3s | canceled 700 | not final 3"},
+		{80, "740/2000 rows | pace 150/s: API limit | ETA 3s | canceled 700 | not final 3"},
+		{50, "740/2000 rows | pace 150/s: API limit"},
+	} {
+		if got := s.barText(tc.width); got != tc.want {
+			t.Errorf("width %d with pace: %q, want %q", tc.width, got, tc.want)
+		}
+	}
+	for held, want := range map[batch.HeldBy]string{batch.HeldByConcurrency: "pace 150/s: --concurrency",
+		batch.HeldByNothing: "pace 150/s: rising", batch.HeldByMaxRate: "pace 150/s: --max-rate"} {
+		s.HeldBy = held
+		if got := s.paceText(); got != want {
+			t.Errorf("held by %s: %q, want %q", held, got, want)
+		}
+	}
+	s.Pace, s.HeldBy = math.Inf(1), batch.HeldByConcurrency
+	if got := s.paceText(); got != "pace no ceiling: --concurrency" {
+		t.Errorf("no ceiling: %q", got)
 	}
 }
 
@@ -435,5 +462,23 @@ func TestProgressLogOutputPassesThrough(t *testing.T) {
 	log.Info().Msg("hello")
 	if !strings.Contains(base.String(), `"message":"hello"`) {
 		t.Errorf("stderr got %q", base.String())
+	}
+}
+
+// TestPaceSummary: the summary's Pace line says where the pace ended,
+// what held it and what the API allowed; nothing when nothing was sent.
+func TestPaceSummary(t *testing.T) {
+	t.Parallel()
+	r := &batch.RateReport{Auto: true, Start: 10, Highest: 271, Final: 146, Allowed: 146.4, HeldBy: batch.HeldByAPI, Cuts: 2}
+	want := "Pace: 146/s at the end (started 10/s, highest 271/s), held by: API limit. The API allowed about 146/s; --rate 146 starts there next time (and never goes above it)."
+	if got := paceSummary(r, 3000); got != want {
+		t.Errorf("\n got %q\nwant %q", got, want)
+	}
+	c := &batch.RateReport{Start: 0, Highest: 0, Final: 0, HeldBy: batch.HeldByConcurrency}
+	if got := paceSummary(c, 10); !strings.Contains(got, "no ceiling at the end") || !strings.Contains(got, "--concurrency, not the rate") || strings.Contains(got, "API allowed") {
+		t.Errorf("no ceiling, concurrency: %q", got)
+	}
+	if got := paceSummary(r, 0); got != "" {
+		t.Errorf("nothing sent: %q", got)
 	}
 }

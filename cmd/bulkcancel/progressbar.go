@@ -15,9 +15,10 @@ import (
 )
 
 // barText is what follows the bar, in at most width columns: rows, rate,
-// ETA (or the elapsed time once done or stopped), canceled and not final. When they
-// do not all fit, the rate goes first, then canceled, then the ETA; the
-// rows always stay.
+// the pace and what holds it, retries, ETA (or the elapsed time once done
+// or stopped), canceled and not final. When they do not all fit, the
+// retries go first, then the rate, canceled, the ETA and not final; the
+// pace (which says whether the API or the tool sets it) and the rows stay.
 func (s progressStats) barText(width int) string {
 	const (
 		rows = iota
@@ -60,7 +61,7 @@ func (s progressStats) barText(width int) string {
 		return b.String()
 	}
 	text := join()
-	for _, drop := range []int{retries, pace, rate, canceled, eta, notFinal} {
+	for _, drop := range []int{retries, rate, canceled, eta, notFinal, pace} {
 		if len(text) <= width {
 			break
 		}

@@ -212,9 +212,9 @@ func paceSummary(r *batch.RateReport, attempts int) string {
 		}
 		return trimRate(v) + "/s"
 	}
-	line := fmt.Sprintf("Pace: %s at the end (started %s, highest %s), %s.", rate(r.Final), rate(r.Start), rate(r.Highest), heldText(r.HeldBy))
+	line := fmt.Sprintf("Pace: %s at the end (started %s, highest %s), held by: %s.", rate(r.Final), rate(r.Start), rate(r.Highest), heldLabel(r.HeldBy))
 	if r.Allowed > 0 {
-		line += fmt.Sprintf(" The API allowed about %s; --rate %s starts there next time.", rate(r.Allowed), trimRate(r.Allowed))
+		line += fmt.Sprintf(" The API allowed about %s; --rate %s starts there next time (and never goes above it).", rate(r.Allowed), trimRate(r.Allowed))
 	}
 	if r.HeldBy == batch.HeldByConcurrency {
 		line += " Every request slot was busy: --concurrency, not the rate, set the pace."

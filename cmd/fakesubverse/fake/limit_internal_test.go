@@ -96,6 +96,9 @@ func TestLimiterSteps(t *testing.T) {
 				}
 				got := step{s.wait, v.allowed, v.remaining, 0, ceilSeconds(v.reset)}
 				if !v.allowed {
+					if v.retryAfter <= 0 {
+						t.Errorf("step %d: refused with a retry-after of %v", i, v.retryAfter)
+					}
 					got.retryAfter, _ = strconv.ParseInt(retryAfterSeconds(v.retryAfter), 10, 64)
 				} else if v.retryAfter != 0 {
 					t.Errorf("step %d: allowed with a retry-after of %v", i, v.retryAfter)

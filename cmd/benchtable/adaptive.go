@@ -339,18 +339,13 @@ func (b *bench) runCell(ctx context.Context, cl *cell, fakeExtra, bulkExtra []st
 			name = fmt.Sprintf("%s-%d", cl.name, i)
 		}
 		prefixes[i], logs[i] = b.path("reports", name), b.path("logs", name+".log")
-		for _, ext := range []string{".csv", ".json"} {
-			_ = os.Remove(prefixes[i] + ext)
-		}
-		args := []string{"--base-url", f.Base, "--yes", "--progress", "off", "--log-level", "warn",
-			"--report", prefixes[i], "--rate", cl.rate, "--concurrency", strconv.Itoa(cellConcurrency),
+		args := []string{"--rate", cl.rate, "--concurrency", strconv.Itoa(cellConcurrency),
 			"--max-attempts", strconv.Itoa(cellAttempts)}
 		args = append(args, bulkExtra...) // a later --concurrency wins
 		if cl.procs > 1 {
 			args = append(args, "--shard", fmt.Sprintf("%d/%d", i, cl.procs))
 		}
-		cmd := b.procs.command(cctx, b.bulkBin, append(args, input)...)
-		cmd.Env = append(os.Environ(), "SUBVERSE_API_KEY="+apiKey)
+		cmd := b.bulkCommand(cctx, f, prefixes[i], args, input)
 		logf, err := os.Create(logs[i])
 		if err != nil {
 			return err
@@ -377,15 +372,12 @@ func (b *bench) runCell(ctx context.Context, cl *cell, fakeExtra, bulkExtra []st
 	}
 	wg.Wait()
 	cl.wall = time.Since(start)
-	own := f.cpu() - fakeCPU0
+	// The processes together as one client, for runResult.Foreign.
+	all := runResult{usage: usage{Wall: cl.wall}, Busy: readCPUTimes().busy - busy0.busy, FakeCPU: f.cpu() - fakeCPU0}
 	for _, cmd := range cmds {
-		if cmd.ProcessState != nil {
-			own += usageOf(cmd, 0).CPU
-		}
+		all.CPU += usageOf(cmd, 0).CPU
 	}
-	if cpus := runtime.NumCPU(); cl.wall > 0 && cpus > 0 {
-		cl.foreign = max(float64(readCPUTimes().busy-busy0.busy-own)/(float64(cl.wall)*float64(cpus)), 0)
-	}
+	cl.foreign = all.Foreign(runtime.NumCPU())
 	cl.cutOff = errors.Is(cctx.Err(), context.DeadlineExceeded)
 	if ctx.Err() != nil {
 		return ctx.Err()
@@ -409,9 +401,7 @@ func (b *bench) runCell(ctx context.Context, cl *cell, fakeExtra, bulkExtra []st
 	}
 	if !b.cfg.keep {
 		for _, p := range prefixes {
-			for _, ext := range []string{".csv", ".json"} {
-				_ = os.Remove(p + ext)
-			}
+			removeReport(p)
 		}
 	}
 	if cl.stats, err = f.stats(ctx); err != nil {

@@ -93,27 +93,25 @@ func (k limitKind) ideal() time.Duration {
 // rateSetting is one --rate of the limited cells: auto, a multiple of
 // the limit (7x) or a number.
 type rateSetting struct {
-	text  string
-	times float64 // > 0: this many times the limit
-	fixed string  // otherwise the --rate value as given
+	text  string  // as given
+	times float64 // > 0: this many times the limit; else text is the --rate value
 }
 
 func parseRateSetting(s string) (rateSetting, error) {
 	s = strings.TrimSpace(s)
+	r := rateSetting{text: s}
 	if s == "auto" {
-		return rateSetting{text: s, fixed: s}, nil
+		return r, nil
 	}
-	if m, ok := strings.CutSuffix(s, "x"); ok {
-		f, err := strconv.ParseFloat(m, 64)
-		if err != nil || !(f > 0) {
-			return rateSetting{}, fmt.Errorf("%q: want auto, a multiple of the limit such as 7x, or a number", s)
-		}
-		return rateSetting{text: s, times: f}, nil
-	}
-	if f, err := strconv.ParseFloat(s, 64); err != nil || !(f >= 0) {
+	m, multiple := strings.CutSuffix(s, "x")
+	f, err := strconv.ParseFloat(m, 64)
+	if err != nil || !(f >= 0) || multiple && f == 0 {
 		return rateSetting{}, fmt.Errorf("%q: want auto, a multiple of the limit such as 7x, or a number", s)
 	}
-	return rateSetting{text: s, fixed: s}, nil
+	if multiple {
+		r.times = f
+	}
+	return r, nil
 }
 
 // arg is the --rate value against a limit of rps, with auto sent as
@@ -122,10 +120,10 @@ func (r rateSetting) arg(rps float64, autoRate string) string {
 	switch {
 	case r.times > 0:
 		return strconv.FormatFloat(r.times*rps, 'f', -1, 64)
-	case r.fixed == "auto":
+	case r.text == "auto":
 		return autoRate
 	}
-	return r.fixed
+	return r.text
 }
 
 // cell is one adaptive measurement: one or more bulkcancel processes

@@ -263,6 +263,12 @@ type adaptiveResults struct {
 	shards  *cell
 }
 
+// empty reports whether no adaptive cell ran; a is nil when no adaptive
+// section was selected.
+func (a *adaptiveResults) empty() bool {
+	return a == nil || len(a.limited) == 0 && len(a.noLimit) == 0 && a.shards == nil
+}
+
 // measureAdaptive runs the adaptive sections that are selected. A cell
 // whose bulkcancel refuses its flags is reported and the others still run.
 func (b *bench) measureAdaptive(ctx context.Context, res *results) error {
@@ -484,13 +490,16 @@ func mark(text string, ok bool) string {
 	return text + " ✗"
 }
 
+// notRun ends the row of a cell whose bulkcancel refused its flags.
+var notRun = []string{"not run: bulkcancel refused the flags (exit 2)", "", "", "", "", "", "**no**"}
+
 // adaptiveRows builds the adaptive table: one row per cell.
 func adaptiveRows(a *adaptiveResults) [][]string {
 	var rows [][]string
 	limited := func(cl *cell, share float64, rampTarget bool) []string {
 		r := []string{cl.what, "`" + cl.rate + "`"}
 		if cl.refused != "" {
-			return append(r, "not run: bulkcancel refused the flags (exit 2)", "", "", "", "", "", "**no**")
+			return append(r, notRun...)
 		}
 		canceled := fmt.Sprintf("%s of %s", thousands(int(cl.Canceled())), thousands(cl.calls))
 		took := secs(cl.wall)
@@ -526,7 +535,7 @@ func adaptiveRows(a *adaptiveResults) [][]string {
 		for _, cl := range a.noLimit {
 			r := []string{cl.what + fmt.Sprintf(", `--concurrency %d`", noLimitConns), "`" + cl.rate + "`"}
 			if cl.refused != "" {
-				rows = append(rows, append(r, "not run: bulkcancel refused the flags (exit 2)", "", "", "", "", "", "**no**"))
+				rows = append(rows, append(r, notRun...))
 				continue
 			}
 			took := secs(cl.wall)
@@ -551,7 +560,7 @@ func adaptiveRows(a *adaptiveResults) [][]string {
 
 // printAdaptive writes the adaptive table, if any adaptive cell ran.
 func (b *bench) printAdaptive(w io.Writer, a *adaptiveResults) {
-	if a == nil || (len(a.limited) == 0 && len(a.noLimit) == 0 && a.shards == nil) {
+	if a.empty() {
 		return
 	}
 	fmt.Fprintf(w, "\nAdaptive rate: bulkcancel `--concurrency %d --max-attempts %d` against a fake that plays the API's limit (429 beyond it)\n\n",
@@ -562,7 +571,7 @@ func (b *bench) printAdaptive(w io.Writer, a *adaptiveResults) {
 
 // adaptiveNotes explain the adaptive table.
 func adaptiveNotes(a *adaptiveResults) []string {
-	if a == nil || (len(a.limited) == 0 && len(a.noLimit) == 0 && a.shards == nil) {
+	if a.empty() {
 		return nil
 	}
 	return []string{

@@ -189,26 +189,21 @@ func (c *cell) Ramp() (time.Duration, bool) {
 func (c *cell) Exits() string {
 	var notes []string
 	for i, r := range c.runs {
-		if r.exit == 0 {
-			continue
+		if r.exit == 0 || c.cutOff && (r.exit == 143 || r.exit == -1) {
+			continue // a cut-off's SIGTERM or SIGKILL is said once, as "cut off"
 		}
 		who := "exit"
 		if len(c.runs) > 1 {
 			who = fmt.Sprintf("shard %d exit", i)
 		}
+		note := fmt.Sprintf("%s %d", who, r.exit)
 		switch r.exit {
 		case 1:
-			notes = append(notes, who+" 1 (rows not final)")
+			note += " (rows not final)"
 		case 3:
-			notes = append(notes, fmt.Sprintf("%s 3 (aborted: %s)", who, r.message))
-		case 143, -1:
-			if c.cutOff {
-				continue // said once, as "cut off"
-			}
-			notes = append(notes, fmt.Sprintf("%s %d", who, r.exit))
-		default:
-			notes = append(notes, fmt.Sprintf("%s %d", who, r.exit))
+			note += " (aborted: " + r.message + ")"
 		}
+		notes = append(notes, note)
 	}
 	return strings.Join(notes, "; ")
 }

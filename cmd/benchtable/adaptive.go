@@ -93,27 +93,25 @@ func (k limitKind) ideal() time.Duration {
 // rateSetting is one --rate of the limited cells: auto, a multiple of
 // the limit (7x) or a number.
 type rateSetting struct {
-	text  string
-	times float64 // > 0: this many times the limit
-	fixed string  // otherwise the --rate value as given
+	text  string  // as given
+	times float64 // > 0: this many times the limit; else text is the --rate value
 }
 
 func parseRateSetting(s string) (rateSetting, error) {
 	s = strings.TrimSpace(s)
+	r := rateSetting{text: s}
 	if s == "auto" {
-		return rateSetting{text: s, fixed: s}, nil
+		return r, nil
 	}
-	if m, ok := strings.CutSuffix(s, "x"); ok {
-		f, err := strconv.ParseFloat(m, 64)
-		if err != nil || !(f > 0) {
-			return rateSetting{}, fmt.Errorf("%q: want auto, a multiple of the limit such as 7x, or a number", s)
-		}
-		return rateSetting{text: s, times: f}, nil
-	}
-	if f, err := strconv.ParseFloat(s, 64); err != nil || !(f >= 0) {
+	m, multiple := strings.CutSuffix(s, "x")
+	f, err := strconv.ParseFloat(m, 64)
+	if err != nil || !(f >= 0) || multiple && f == 0 {
 		return rateSetting{}, fmt.Errorf("%q: want auto, a multiple of the limit such as 7x, or a number", s)
 	}
-	return rateSetting{text: s, fixed: s}, nil
+	if multiple {
+		r.times = f
+	}
+	return r, nil
 }
 
 // arg is the --rate value against a limit of rps, with auto sent as
@@ -122,10 +120,10 @@ func (r rateSetting) arg(rps float64, autoRate string) string {
 	switch {
 	case r.times > 0:
 		return strconv.FormatFloat(r.times*rps, 'f', -1, 64)
-	case r.fixed == "auto":
+	case r.text == "auto":
 		return autoRate
 	}
-	return r.fixed
+	return r.text
 }
 
 // cell is one adaptive measurement: one or more bulkcancel processes
@@ -191,26 +189,21 @@ func (c *cell) Ramp() (time.Duration, bool) {
 func (c *cell) Exits() string {
 	var notes []string
 	for i, r := range c.runs {
-		if r.exit == 0 {
-			continue
+		if r.exit == 0 || c.cutOff && (r.exit == 143 || r.exit == -1) {
+			continue // a cut-off's SIGTERM or SIGKILL is said once, as "cut off"
 		}
 		who := "exit"
 		if len(c.runs) > 1 {
 			who = fmt.Sprintf("shard %d exit", i)
 		}
+		note := fmt.Sprintf("%s %d", who, r.exit)
 		switch r.exit {
 		case 1:
-			notes = append(notes, who+" 1 (rows not final)")
+			note += " (rows not final)"
 		case 3:
-			notes = append(notes, fmt.Sprintf("%s 3 (aborted: %s)", who, r.message))
-		case 143, -1:
-			if c.cutOff {
-				continue // said once, as "cut off"
-			}
-			notes = append(notes, fmt.Sprintf("%s %d", who, r.exit))
-		default:
-			notes = append(notes, fmt.Sprintf("%s %d", who, r.exit))
+			note += " (aborted: " + r.message + ")"
 		}
+		notes = append(notes, note)
 	}
 	return strings.Join(notes, "; ")
 }
@@ -263,6 +256,12 @@ type adaptiveResults struct {
 	limited []*cell
 	noLimit []*cell // --rate 0 first, then --rate auto
 	shards  *cell
+}
+
+// empty reports whether no adaptive cell ran; a is nil when no adaptive
+// section was selected.
+func (a *adaptiveResults) empty() bool {
+	return a == nil || len(a.limited) == 0 && len(a.noLimit) == 0 && a.shards == nil
 }
 
 // measureAdaptive runs the adaptive sections that are selected. A cell
@@ -339,18 +338,13 @@ func (b *bench) runCell(ctx context.Context, cl *cell, fakeExtra, bulkExtra []st
 			name = fmt.Sprintf("%s-%d", cl.name, i)
 		}
 		prefixes[i], logs[i] = b.path("reports", name), b.path("logs", name+".log")
-		for _, ext := range []string{".csv", ".json"} {
-			_ = os.Remove(prefixes[i] + ext)
-		}
-		args := []string{"--base-url", f.Base, "--yes", "--progress", "off", "--log-level", "warn",
-			"--report", prefixes[i], "--rate", cl.rate, "--concurrency", strconv.Itoa(cellConcurrency),
+		args := []string{"--rate", cl.rate, "--concurrency", strconv.Itoa(cellConcurrency),
 			"--max-attempts", strconv.Itoa(cellAttempts)}
 		args = append(args, bulkExtra...) // a later --concurrency wins
 		if cl.procs > 1 {
 			args = append(args, "--shard", fmt.Sprintf("%d/%d", i, cl.procs))
 		}
-		cmd := b.procs.command(cctx, b.bulkBin, append(args, input)...)
-		cmd.Env = append(os.Environ(), "SUBVERSE_API_KEY="+apiKey)
+		cmd := b.bulkCommand(cctx, f, prefixes[i], args, input)
 		logf, err := os.Create(logs[i])
 		if err != nil {
 			return err
@@ -377,15 +371,12 @@ func (b *bench) runCell(ctx context.Context, cl *cell, fakeExtra, bulkExtra []st
 	}
 	wg.Wait()
 	cl.wall = time.Since(start)
-	own := f.cpu() - fakeCPU0
+	// The processes together as one client, for runResult.Foreign.
+	all := runResult{usage: usage{Wall: cl.wall}, Busy: readCPUTimes().busy - busy0.busy, FakeCPU: f.cpu() - fakeCPU0}
 	for _, cmd := range cmds {
-		if cmd.ProcessState != nil {
-			own += usageOf(cmd, 0).CPU
-		}
+		all.CPU += usageOf(cmd, 0).CPU
 	}
-	if cpus := runtime.NumCPU(); cl.wall > 0 && cpus > 0 {
-		cl.foreign = max(float64(readCPUTimes().busy-busy0.busy-own)/(float64(cl.wall)*float64(cpus)), 0)
-	}
+	cl.foreign = all.Foreign(runtime.NumCPU())
 	cl.cutOff = errors.Is(cctx.Err(), context.DeadlineExceeded)
 	if ctx.Err() != nil {
 		return ctx.Err()
@@ -409,9 +400,7 @@ func (b *bench) runCell(ctx context.Context, cl *cell, fakeExtra, bulkExtra []st
 	}
 	if !b.cfg.keep {
 		for _, p := range prefixes {
-			for _, ext := range []string{".csv", ".json"} {
-				_ = os.Remove(p + ext)
-			}
+			removeReport(p)
 		}
 	}
 	if cl.stats, err = f.stats(ctx); err != nil {
@@ -496,13 +485,16 @@ func mark(text string, ok bool) string {
 	return text + " ✗"
 }
 
+// notRun ends the row of a cell whose bulkcancel refused its flags.
+var notRun = []string{"not run: bulkcancel refused the flags (exit 2)", "", "", "", "", "", "**no**"}
+
 // adaptiveRows builds the adaptive table: one row per cell.
 func adaptiveRows(a *adaptiveResults) [][]string {
 	var rows [][]string
 	limited := func(cl *cell, share float64, rampTarget bool) []string {
 		r := []string{cl.what, "`" + cl.rate + "`"}
 		if cl.refused != "" {
-			return append(r, "not run: bulkcancel refused the flags (exit 2)", "", "", "", "", "", "**no**")
+			return append(r, notRun...)
 		}
 		canceled := fmt.Sprintf("%s of %s", thousands(int(cl.Canceled())), thousands(cl.calls))
 		took := secs(cl.wall)
@@ -538,7 +530,7 @@ func adaptiveRows(a *adaptiveResults) [][]string {
 		for _, cl := range a.noLimit {
 			r := []string{cl.what + fmt.Sprintf(", `--concurrency %d`", noLimitConns), "`" + cl.rate + "`"}
 			if cl.refused != "" {
-				rows = append(rows, append(r, "not run: bulkcancel refused the flags (exit 2)", "", "", "", "", "", "**no**"))
+				rows = append(rows, append(r, notRun...))
 				continue
 			}
 			took := secs(cl.wall)
@@ -563,7 +555,7 @@ func adaptiveRows(a *adaptiveResults) [][]string {
 
 // printAdaptive writes the adaptive table, if any adaptive cell ran.
 func (b *bench) printAdaptive(w io.Writer, a *adaptiveResults) {
-	if a == nil || (len(a.limited) == 0 && len(a.noLimit) == 0 && a.shards == nil) {
+	if a.empty() {
 		return
 	}
 	fmt.Fprintf(w, "\nAdaptive rate: bulkcancel `--concurrency %d --max-attempts %d` against a fake that plays the API's limit (429 beyond it)\n\n",
@@ -574,7 +566,7 @@ func (b *bench) printAdaptive(w io.Writer, a *adaptiveResults) {
 
 // adaptiveNotes explain the adaptive table.
 func adaptiveNotes(a *adaptiveResults) []string {
-	if a == nil || (len(a.limited) == 0 && len(a.noLimit) == 0 && a.shards == nil) {
+	if a.empty() {
 		return nil
 	}
 	return []string{

@@ -3,7 +3,6 @@
 package main
 
 import (
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -241,7 +240,12 @@ func TestAdaptiveRows(t *testing.T) {
 	if !strings.Contains(out.String(), "| 90 % of limit after |") {
 		t.Errorf("printAdaptive:\n%s", out.String())
 	}
-	(&bench{}).printAdaptive(io.Discard, nil)
+	out.Reset()
+	(&bench{}).printAdaptive(&out, nil)
+	(&bench{}).printAdaptive(&out, &adaptiveResults{})
+	if out.Len() != 0 {
+		t.Errorf("printAdaptive without cells:\n%s", out.String())
+	}
 	good.foreign, bad.foreign, base.foreign, auto.foreign = 0.02, 0.31, 0.05, 0.12
 	notes := adaptiveNotes(a)
 	if adaptiveNotes(nil) != nil || len(notes) != 3 {

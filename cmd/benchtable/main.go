@@ -184,7 +184,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 }
 
 // sections are the parts of the benchmark -only can pick.
-var sections = []string{"throughput", "curl", "latency", "rate", "memory", "big", "limit", "nolimit", "shards"}
+var sections = append([]string{"throughput", "curl", "latency", "rate", "memory", "big"}, adaptiveSections...)
 
 // adaptiveSections are those of the adaptive rate, -only adaptive.
 var adaptiveSections = []string{"limit", "nolimit", "shards"}
@@ -353,7 +353,7 @@ func (b *bench) measure(ctx context.Context, res *results) error {
 			return err
 		}
 	}
-	if c.runs("limit") || c.runs("nolimit") || c.runs("shards") {
+	if slices.ContainsFunc(adaptiveSections, c.runs) {
 		if err := b.measureAdaptive(ctx, res); err != nil {
 			return err
 		}

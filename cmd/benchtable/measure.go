@@ -116,17 +116,29 @@ type bulkOpts struct {
 	args  []string
 }
 
-// runBulk runs bin/bulkcancel against f and collects what it cost.
-func (b *bench) runBulk(ctx context.Context, f *fakeServer, o bulkOpts) (runResult, error) {
-	prefix := b.path("reports", o.name)
+// bulkCommand is bin/bulkcancel against f on input with the flags every
+// measurement shares, --report prefix (a report left there by an earlier
+// run removed) and args.
+func (b *bench) bulkCommand(ctx context.Context, f *fakeServer, prefix string, args []string, input string) *exec.Cmd {
+	removeReport(prefix)
+	all := append([]string{"--base-url", f.Base, "--yes", "--progress", "off", "--log-level", "warn",
+		"--report", prefix}, args...)
+	cmd := b.procs.command(ctx, b.bulkBin, append(all, input)...)
+	cmd.Env = append(os.Environ(), "SUBVERSE_API_KEY="+apiKey)
+	return cmd
+}
+
+// removeReport deletes the report bulkcancel wrote with --report prefix.
+func removeReport(prefix string) {
 	for _, ext := range []string{".csv", ".json"} {
 		_ = os.Remove(prefix + ext)
 	}
-	args := append([]string{"--base-url", f.Base, "--yes", "--progress", "off", "--log-level", "warn",
-		"--report", prefix}, o.args...)
-	args = append(args, o.input)
-	cmd := b.procs.command(ctx, b.bulkBin, args...)
-	cmd.Env = append(os.Environ(), "SUBVERSE_API_KEY="+apiKey)
+}
+
+// runBulk runs bin/bulkcancel against f and collects what it cost.
+func (b *bench) runBulk(ctx context.Context, f *fakeServer, o bulkOpts) (runResult, error) {
+	prefix := b.path("reports", o.name)
+	cmd := b.bulkCommand(ctx, f, prefix, o.args, o.input)
 	logf, err := os.Create(b.path("logs", o.name+".log"))
 	if err != nil {
 		return runResult{}, err
@@ -153,9 +165,7 @@ func (b *bench) runBulk(ctx context.Context, f *fakeServer, o bulkOpts) (runResu
 	_, e2 := os.Stat(prefix + ".json")
 	r.ReportOK = e1 == nil && e2 == nil
 	if !b.cfg.keep {
-		for _, ext := range []string{".csv", ".json"} {
-			_ = os.Remove(prefix + ext)
-		}
+		removeReport(prefix)
 	}
 	if r.Exit != 0 || !r.ReportOK {
 		return r, fmt.Errorf("bulkcancel %s exited %d (report written: %v); see %s", o.name, r.Exit, r.ReportOK,

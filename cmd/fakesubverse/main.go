@@ -173,11 +173,13 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 			"anything else: a token bucket (--limit-burst), or a fixed window\n"+
 			"(--limit-window) letting RPS*window requests through per window. A refused\n"+
 			"request gets a 429 envelope, Retry-After unless --limit-retry-after=false,\n"+
-			"and changes nothing. --limit-headers puts rate-limit headers on every answer:\n"+
+			"and changes nothing. --limit-headers puts rate-limit headers on every answer\n"+
+			"of the cancel route:\n"+
 			"  draft  RateLimit: \"default\";r=REMAINING;t=RESET and RateLimit-Policy: \"default\";q=QUOTA;w=WINDOW\n"+
 			"  split  RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset (seconds from now)\n"+
 			"  x      X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset (Unix seconds)\n"+
-			"A token bucket shows as QUOTA = RPS per 1 s with the tokens left as REMAINING.\n"+
+			"A token bucket shows as QUOTA = RPS per 1 s (1 per 1/RPS s, rounded up, below\n"+
+			"1/s) with the tokens left as REMAINING.\n"+
 			"GET /_fake/stats counts cancel requests, 429s and the first and last cancel\n"+
 			"arrival; GET /_fake/timeline has the requests per 10 ms.\n\nFlags:\n", fake.DefaultAPIKey)
 		fs.PrintDefaults()
@@ -209,7 +211,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&l.Burst, "limit-burst", 0, "token bucket size `N` (default max(1, RPS/10))")
 	fs.DurationVar(&l.Window, "limit-window", 0, "a fixed window of this `duration` letting RPS*duration requests through, instead of the token bucket")
 	retryAfter := fs.Bool("limit-retry-after", true, "send Retry-After on the limit's 429s: seconds until a token, or until the window resets")
-	headers := fs.String("limit-headers", string(fake.HeadersNone), "rate-limit headers on every answer: `style` none, draft, split or x")
+	headers := fs.String("limit-headers", string(fake.HeadersNone), "rate-limit headers on every cancel answer: `style` none, draft, split or x")
 	fs.BoolVar(&cfg.version, "version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err

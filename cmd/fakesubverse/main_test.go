@@ -67,6 +67,13 @@ func serve(t *testing.T, args ...string) (base string, stop func() int, stderr *
 
 func put(t *testing.T, url, key string) (int, string) {
 	t.Helper()
+	resp, body := putResp(t, url, key)
+	return resp.StatusCode, body
+}
+
+// putResp sends a cancel with key and returns the response and its body.
+func putResp(t *testing.T, url, key string) (*http.Response, string) {
+	t.Helper()
 	req, err := http.NewRequest(http.MethodPut, url, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -78,7 +85,7 @@ func put(t *testing.T, url, key string) (int, string) {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return resp, string(b)
 }
 
 func TestRunServesAndStops(t *testing.T) {
@@ -229,8 +236,8 @@ func TestRunLimit(t *testing.T) {
 		t.Fatalf("ids-out:\n%s", ids)
 	}
 	id, _, _ := strings.Cut(lines[1], ",")
-	first := putResp(t, base+"/call/cancel/"+id, "fake-key")
-	second := putResp(t, base+"/call/cancel/"+id, "fake-key")
+	first, _ := putResp(t, base+"/call/cancel/"+id, "fake-key")
+	second, _ := putResp(t, base+"/call/cancel/"+id, "fake-key")
 	if first.StatusCode != 200 || first.Header.Get("RateLimit-Limit") != "1" || first.Header.Get("RateLimit-Remaining") != "0" {
 		t.Errorf("first = %d %v", first.StatusCode, first.Header)
 	}
@@ -247,23 +254,6 @@ func TestRunLimit(t *testing.T) {
 			t.Errorf("stderr lacks %s:\n%s", want, log)
 		}
 	}
-}
-
-// putResp sends a cancel with key and returns the response, body read.
-func putResp(t *testing.T, url, key string) *http.Response {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodPut, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("x-api-key", key)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return resp
 }
 
 func TestRunVersion(t *testing.T) {

@@ -75,8 +75,15 @@ func (s *Server) write(w http.ResponseWriter, a *answer, retryAfter time.Duratio
 
 // retryAfterSeconds renders d as whole seconds, rounded up, at least 1.
 func retryAfterSeconds(d time.Duration) string {
-	secs := int64((d + time.Second - 1) / time.Second)
-	return strconv.FormatInt(max(secs, 1), 10)
+	return strconv.FormatInt(max(ceilSeconds(d), 1), 10)
+}
+
+// ceilSeconds is d in whole seconds, rounded up (0 for d <= 0).
+func ceilSeconds(d time.Duration) int64 {
+	if d <= 0 {
+		return 0
+	}
+	return int64((d + time.Second - 1) / time.Second)
 }
 
 // writeBadGateway answers like a proxy whose upstream failed: HTML, no

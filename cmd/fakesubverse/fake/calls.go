@@ -21,25 +21,22 @@ var ErrBadCalls = errors.New("bad calls csv")
 // order of Seed calls and triggers. Statuses come in shuffled blocks of 20:
 // 12 call_in_queue, 3 call_placed, 2 call_in_progress, 2 completed and 1
 // call_canceled (60/15/10/10/5%).
-func (s *Server) Seed(n int) []string {
-	ids := make([]string, 0, n)
-	s.genMu.Lock()
-	defer s.genMu.Unlock()
-	for range n {
-		st := s.gen.nextStatus()
-		ids = append(ids, s.addNewLocked(st))
-	}
-	return ids
-}
+func (s *Server) Seed(n int) []string { return s.seed(n, s.gen.nextStatus) }
 
 // SeedStatus adds n calls with generated IDs, as Seed does, all with
 // status st, and returns the IDs in creation order.
 func (s *Server) SeedStatus(n int, st Status) []string {
+	return s.seed(n, func() Status { return st })
+}
+
+// seed adds n calls with generated IDs, each with the status status
+// returns (called with s.genMu held), and returns the IDs in creation order.
+func (s *Server) seed(n int, status func() Status) []string {
 	ids := make([]string, 0, n)
 	s.genMu.Lock()
 	defer s.genMu.Unlock()
 	for range n {
-		ids = append(ids, s.addNewLocked(st))
+		ids = append(ids, s.addNewLocked(status()))
 	}
 	return ids
 }

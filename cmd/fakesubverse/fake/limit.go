@@ -257,14 +257,6 @@ func secondsDuration(s float64) time.Duration {
 	return time.Duration(math.Ceil(s * 1e9))
 }
 
-// ceilSeconds is d in whole seconds, rounded up (0 for d <= 0).
-func ceilSeconds(d time.Duration) int64 {
-	if d <= 0 {
-		return 0
-	}
-	return int64((d + time.Second - 1) / time.Second)
-}
-
 // setHeaders adds the rate-limit headers of v, decided at now, to h.
 func (l *limiter) setHeaders(h http.Header, v verdict, now time.Time) {
 	r := strconv.FormatInt(v.remaining, 10)

@@ -5,15 +5,32 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 )
 
-// clock is a fake clock that moves only when told.
-type clock struct{ t time.Time }
+// TestClock is a clock for Options.Now and the limiter that moves only
+// when told; the server's goroutines may read it while a test moves it.
+// The external tests use it too.
+type TestClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
 
-func (c *clock) now() time.Time          { return c.t }
-func (c *clock) advance(d time.Duration) { c.t = c.t.Add(d) }
+func NewTestClock(t time.Time) *TestClock { return &TestClock{t: t} }
+
+func (c *TestClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *TestClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
 
 // epoch is a fixed start for the fake clocks, with a fraction of a second.
 var epoch = time.Unix(1_800_000_000, 250_000_000)
@@ -30,22 +47,21 @@ type step struct {
 
 func TestLimiterSteps(t *testing.T) {
 	t.Parallel()
-	// n returns n copies of s, the clock advancing only before the first.
-	n := func(k int, first step, rest func(i int) step) []step {
-		out := []step{first}
-		for i := 1; i < k; i++ {
-			out = append(out, rest(i))
+	// drain is k requests at one instant, all let through, the last
+	// leaving nothing; reset is the T each shows.
+	drain := func(k int, reset int64) []step {
+		out := make([]step, k)
+		for i := range out {
+			out[i] = step{0, true, int64(k - 1 - i), 0, reset}
 		}
 		return out
 	}
-	burst15 := n(15, step{0, true, 14, 0, 1}, func(i int) step { return step{0, true, int64(14 - i), 0, 1} })
-	window300 := n(300, step{0, true, 299, 0, 2}, func(i int) step { return step{0, true, int64(299 - i), 0, 2} })
 	tests := []struct {
 		name  string
 		limit Limit
 		steps []step
 	}{
-		{"bucket 150/s burst 15", Limit{RPS: 150, Burst: 15}, append(burst15,
+		{"bucket 150/s burst 15", Limit{RPS: 150, Burst: 15}, append(drain(15, 1),
 			step{0, false, 0, 1, 1},                      // empty: a token in 1/150 s, shown as 1
 			step{10 * time.Millisecond, true, 0, 0, 1},   // 1.5 tokens: one taken, 0.5 left
 			step{0, false, 0, 1, 1},                      // 0.5 left
@@ -61,10 +77,9 @@ func TestLimiterSteps(t *testing.T) {
 			{time.Second, false, 0, 1, 1},            // half a token: one more second
 			{1500 * time.Millisecond, true, 0, 0, 2}, // 1.25 tokens: 0.25 left, full in 1.5 s
 		}},
-		{"bucket 1000/s default burst 100", Limit{RPS: 1000}, append(
-			n(100, step{0, true, 99, 0, 1}, func(i int) step { return step{0, true, int64(99 - i), 0, 1} }),
+		{"bucket 1000/s default burst 100", Limit{RPS: 1000}, append(drain(100, 1),
 			step{0, false, 0, 1, 1})},
-		{"window 150/s over 2 s", Limit{RPS: 150, Window: 2 * time.Second}, append(window300,
+		{"window 150/s over 2 s", Limit{RPS: 150, Window: 2 * time.Second}, append(drain(300, 2),
 			step{0, false, 0, 2, 2},
 			step{500 * time.Millisecond, false, 0, 2, 2},  // 1.5 s to the reset, rounded up
 			step{1200 * time.Millisecond, false, 0, 1, 1}, // 0.3 s left
@@ -77,8 +92,7 @@ func TestLimiterSteps(t *testing.T) {
 			{time.Second, false, 0, 1, 1},
 			{time.Second, true, 0, 0, 2},
 		}},
-		{"window 20/s over 1.5 s", Limit{RPS: 20, Window: 1500 * time.Millisecond}, append(
-			n(30, step{0, true, 29, 0, 2}, func(i int) step { return step{0, true, int64(29 - i), 0, 2} }),
+		{"window 20/s over 1.5 s", Limit{RPS: 20, Window: 1500 * time.Millisecond}, append(drain(30, 2),
 			step{100 * time.Millisecond, false, 0, 2, 2}, // 1.4 s left
 			step{500 * time.Millisecond, false, 0, 1, 1}, // 0.9 s left
 		)},
@@ -86,16 +100,19 @@ func TestLimiterSteps(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c := &clock{t: epoch}
-			l := newLimiter(tt.limit, c.now)
+			c := NewTestClock(epoch)
+			l := newLimiter(tt.limit, c.Now)
 			for i, s := range tt.steps {
-				c.advance(s.wait)
+				c.Advance(s.wait)
 				v, at := l.take()
-				if !at.Equal(c.t) {
-					t.Fatalf("step %d: decided at %v, clock is %v", i, at, c.t)
+				if !at.Equal(c.Now()) {
+					t.Fatalf("step %d: decided at %v, clock is %v", i, at, c.Now())
 				}
 				got := step{s.wait, v.allowed, v.remaining, 0, ceilSeconds(v.reset)}
 				if !v.allowed {
+					if v.retryAfter <= 0 {
+						t.Errorf("step %d: refused with a retry-after of %v", i, v.retryAfter)
+					}
 					got.retryAfter, _ = strconv.ParseInt(retryAfterSeconds(v.retryAfter), 10, 64)
 				} else if v.retryAfter != 0 {
 					t.Errorf("step %d: allowed with a retry-after of %v", i, v.retryAfter)
@@ -139,10 +156,10 @@ func TestLimiterHeaders(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c := &clock{t: epoch}
-			l := newLimiter(tt.limit, c.now)
+			c := NewTestClock(epoch)
+			l := newLimiter(tt.limit, c.Now)
 			l.take()
-			c.advance(tt.wait)
+			c.Advance(tt.wait)
 			v, at := l.take()
 			h := http.Header{}
 			l.setHeaders(h, v, at)

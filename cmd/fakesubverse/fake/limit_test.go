@@ -2,8 +2,8 @@ package fake_test
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -11,26 +11,8 @@ import (
 	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
 )
 
-// fakeClock is a clock for Options.Now that moves only when told; the
-// server's goroutines read it.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{t: time.Unix(1_800_000_000, 0).UTC()} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+// newFakeClock is a TestClock at a whole second.
+func newFakeClock() *fake.TestClock { return fake.NewTestClock(time.Unix(1_800_000_000, 0).UTC()) }
 
 const bodyLimited = `{"responseCode":429,"message":"Too many requests, please try again later.","data":null}`
 
@@ -228,10 +210,10 @@ func TestTimelineAndStatsRoutes(t *testing.T) {
 	if !got.Start.Equal(start) || got.Slot != fake.TimelineSlot {
 		t.Errorf("Timeline start %v slot %v, want %v", got.Start, got.Slot, start)
 	}
-	if want := []int{2, 0, 1}; !equalInts(got.Requests, want) {
+	if want := []int{2, 0, 1}; !slices.Equal(got.Requests, want) {
 		t.Errorf("requests = %v, want %v", got.Requests, want)
 	}
-	if want := []int{1, 0, 1}; !equalInts(got.Limited, want) {
+	if want := []int{1, 0, 1}; !slices.Equal(got.Limited, want) {
 		t.Errorf("limited = %v, want %v", got.Limited, want)
 	}
 	var wire struct {
@@ -241,7 +223,7 @@ func TestTimelineAndStatsRoutes(t *testing.T) {
 		Limited  []int     `json:"limited"`
 	}
 	get(t, base, "/_fake/timeline", &wire)
-	if !wire.Start.Equal(start) || !equalInts(wire.Requests, got.Requests) || !equalInts(wire.Limited, got.Limited) {
+	if !wire.Start.Equal(start) || !slices.Equal(wire.Requests, got.Requests) || !slices.Equal(wire.Limited, got.Limited) {
 		t.Errorf("GET /_fake/timeline = %+v", wire)
 	}
 
@@ -262,18 +244,6 @@ func TestTimelineAndStatsRoutes(t *testing.T) {
 	if got := s.Timeline(); len(got.Requests) != 0 {
 		t.Errorf("timeline after ResetStats = %+v", got)
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestLimitUnderLoad: many goroutines at one instant get exactly the burst.
@@ -299,8 +269,7 @@ func TestLimitUnderLoad(t *testing.T) {
 	if st := s.Stats(); st.Cancels != 7 || st.Limited != 33 {
 		t.Errorf("stats = %+v", st)
 	}
-	b, _ := json.Marshal(s.Timeline())
 	if tl := s.Timeline(); len(tl.Requests) != 1 || tl.Requests[0] != 40 || tl.Limited[0] != 33 {
-		t.Errorf("timeline = %s", b)
+		t.Errorf("timeline = %+v", tl)
 	}
 }

@@ -343,29 +343,16 @@ func raise(a *atomic.Int64, v int64) {
 func (s *Server) cancel(w http.ResponseWriter, r *http.Request, seg string, now time.Time) {
 	s.cancelReqs.Add(1)
 	arrived(&s.firstCancel, &s.lastCancel, now.UnixNano())
-	limited := false
-	if lim := s.limiter.Load(); lim != nil {
-		v, at := lim.take()
-		lim.setHeaders(w.Header(), v, at)
-		if !v.allowed {
-			limited = true
-			s.limited.Add(1)
-			s.tooMany.Add(1)
-			if id, ok := unescapeSegment(seg); ok {
-				s.countRequest(id)
-			}
-			var ra time.Duration
-			if !lim.lim.NoRetryAfter {
-				ra = max(v.retryAfter, time.Nanosecond)
-			}
-			s.write(w, &ansLimited, ra)
+	refused, retryAfter := s.refuse(w)
+	s.timeline.Load().add(now, refused)
+	id, ok := unescapeSegment(seg)
+	if refused {
+		if ok {
+			s.countRequest(id)
 		}
-	}
-	s.timeline.Load().add(now, limited)
-	if limited {
+		s.write(w, &ansLimited, retryAfter)
 		return
 	}
-	id, ok := unescapeSegment(seg)
 	if !ok {
 		s.write(w, &ansBadEscape, 0)
 		return
@@ -412,6 +399,27 @@ func (s *Server) cancel(w http.ResponseWriter, r *http.Request, seg string, now 
 	default:
 		s.write(w, s.apply(id, rec), 0)
 	}
+}
+
+// refuse asks the limit, if there is one, about a cancel request and puts
+// its headers on w. A refused request is counted as limited; retryAfter is
+// the Retry-After of its answer, 0 for none.
+func (s *Server) refuse(w http.ResponseWriter) (refused bool, retryAfter time.Duration) {
+	lim := s.limiter.Load()
+	if lim == nil {
+		return false, 0
+	}
+	v, at := lim.take()
+	lim.setHeaders(w.Header(), v, at)
+	if v.allowed {
+		return false, 0
+	}
+	s.limited.Add(1)
+	s.tooMany.Add(1)
+	if lim.lim.NoRetryAfter {
+		return true, 0
+	}
+	return true, v.retryAfter // > 0: until a token comes or the window ends
 }
 
 // countRequest records a cancel request for id and returns its 1-based

@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"runtime/debug"
+
+	"github.com/subverseai/bulkcancel/cmd/internal/buildinfo"
 )
 
 // versionLine is what --version prints.
@@ -23,34 +25,7 @@ func versionInfo() (string, string) {
 	if version != "" {
 		return version, commit
 	}
-	bi, ok := debug.ReadBuildInfo()
-	return fromBuildInfo(bi, ok)
-}
-
-func fromBuildInfo(bi *debug.BuildInfo, ok bool) (v, c string) {
-	v = "(devel)"
-	if !ok {
-		return v, ""
-	}
-	if bi.Main.Version != "" {
-		v = bi.Main.Version
-	}
-	modified := false
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			c = s.Value
-		case "vcs.modified":
-			modified = s.Value == "true"
-		}
-	}
-	if len(c) > 12 {
-		c = c[:12]
-	}
-	if c != "" && modified {
-		c += "+modified"
-	}
-	return v, c
+	return buildinfo.Read(debug.ReadBuildInfo())
 }
 
 // buildVersion is the version for logs and the JSON report.

@@ -43,6 +43,7 @@ import (
 	"time"
 
 	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
+	"github.com/subverseai/bulkcancel/cmd/internal/buildinfo"
 )
 
 func main() {
@@ -245,24 +246,10 @@ func versionLine(bi *debug.BuildInfo, ok bool) string {
 	if !ok || bi == nil {
 		return "fakesubverse (no build information)"
 	}
-	v := bi.Main.Version
-	if v == "" {
-		v = "(devel)"
-	}
-	var rev, modified string
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			if s.Value == "true" {
-				modified = "+modified"
-			}
-		}
-	}
+	v, commit := buildinfo.Read(bi, ok)
 	line := "fakesubverse " + v
-	if v == "(devel)" && rev != "" {
-		line += " " + rev + modified
+	if v == "(devel)" && commit != "" {
+		line += " " + commit
 	}
 	if bi.GoVersion != "" {
 		line += " " + bi.GoVersion

@@ -1,11 +1,11 @@
-package main
+package buildinfo
 
 import (
 	"runtime/debug"
 	"testing"
 )
 
-func TestFromBuildInfo(t *testing.T) {
+func TestRead(t *testing.T) {
 	t.Parallel()
 	rev := []debug.BuildSetting{{Key: "vcs.revision", Value: "0123456789abcdef0123"}}
 	cases := []struct {
@@ -21,7 +21,7 @@ func TestFromBuildInfo(t *testing.T) {
 			Settings: append(rev, debug.BuildSetting{Key: "vcs.modified", Value: "true"})}, true, "(devel)", "0123456789ab+modified"},
 	}
 	for _, tc := range cases {
-		v, c := fromBuildInfo(tc.bi, tc.ok)
+		v, c := Read(tc.bi, tc.ok)
 		if v != tc.v || c != tc.c {
 			t.Errorf("%s: %q %q, want %q %q", tc.name, v, c, tc.v, tc.c)
 		}

@@ -214,3 +214,22 @@ func TestPacerRiseReachesWaiters(t *testing.T) {
 		}
 	}
 }
+
+// A ceiling given with AutoRate would be ignored: Validate refuses it, as
+// it refuses MaxRate without AutoRate.
+func TestValidateRateSettings(t *testing.T) {
+	t.Parallel()
+	c := DefaultConfig()
+	c.Rate = 50
+	if err := c.Validate(); err == nil {
+		t.Error("Rate 50 with AutoRate validated")
+	}
+	c.AutoRate = false
+	if err := c.Validate(); err != nil {
+		t.Errorf("Rate 50 without AutoRate: %v", err)
+	}
+	c.MaxRate = 100
+	if err := c.Validate(); err == nil {
+		t.Error("MaxRate without AutoRate validated")
+	}
+}

@@ -79,6 +79,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("rate must be 0 (no ceiling) or more, got %g", c.Rate)
 	case c.MaxRate < 0:
 		return fmt.Errorf("max-rate must be 0 (none) or more, got %g", c.MaxRate)
+	case c.Rate > 0 && c.AutoRate:
+		return fmt.Errorf("rate %g is a ceiling only without AutoRate; set AutoRate false, or MaxRate to cap AutoRate", c.Rate)
 	case c.MaxRate > 0 && !c.AutoRate:
 		return fmt.Errorf("max-rate caps --rate auto only; with a number, --rate is already the ceiling")
 	case c.Burst < 1:

@@ -235,10 +235,7 @@ func findColumn(header []string, want string) (int, error) {
 func columnHint(header []string, want string, delim rune) string {
 	for _, cell := range header {
 		for _, d := range []rune{';', '\t', ',', '|'} {
-			if d == delim || !strings.ContainsRune(cell, d) {
-				continue
-			}
-			if _, err := findColumn(strings.Split(cell, string(d)), want); err == nil {
+			if d != delim && splitsToColumn(cell, d, want) {
 				return fmt.Sprintf("the header looks separated by %s: pass --delimiter %s", describeDelimiter(d), flagDelimiter(d))
 			}
 		}

@@ -374,13 +374,13 @@ Examples:
   # Check first: read and validate everything, print the plan, send nothing
   SUBVERSE_API_KEY=... bulkcancel --dry-run calls.csv
 
-  # Abort a campaign: cancel every queued call in calls.csv, 20 requests a second
+  # Abort a campaign: cancel every queued call in calls.csv, at most 20 requests a second
   SUBVERSE_API_KEY=... bulkcancel --rate 20 --report abort-0412 calls.csv
 
   # From cron: no terminal, so JSON logs and no question; flock keeps runs from overlapping
   */15 * * * * cd /var/lib/bulkcancel && flock -n /run/lock/bulkcancel.lock bulkcancel --api-key-file /etc/bulkcancel/key cancel.csv >>bulkcancel.log 2>&1
 
-  # Finish a run that stopped (exit 1, 3, 129, 130 or 143): same input, send only what is not final
+  # Finish a run that stopped, as its summary prints it: same input, send only what is not final
   bulkcancel --resume abort-0412.csv --report abort-0412-b calls.csv
 
 Exit status: 0 all rows final; 1 some rows not final (rerun with --resume); 2 usage or input

@@ -50,8 +50,8 @@ func ParseBaseURL(s string) (*url.URL, error) {
 
 // missingScheme returns the error for a base URL written without its
 // scheme ("127.0.0.1:8080/api", "api.example.com/api"), naming the URL
-// to give instead when that is safe to repeat (no user info, only the
-// characters of a host and a path); nil when s has a scheme.
+// to give instead when that is safe to repeat (it parses as host and
+// path, with no user info, query or fragment); nil when s has a scheme.
 func missingScheme(s string) error {
 	if strings.Contains(s, "://") {
 		return nil
@@ -60,20 +60,13 @@ func missingScheme(s string) error {
 	if strings.HasPrefix(lower, "http:") || strings.HasPrefix(lower, "https:") {
 		return fmt.Errorf("%w: expected two slashes after the scheme, e.g. https://api.subverseai.com/api", ErrBaseURL)
 	}
-	hostport, _, _ := strings.Cut(s, "/")
-	host := hostport
-	if h, _, err := net.SplitHostPort(hostport); err == nil {
-		host = h
+	u, err := url.Parse("//" + s)
+	if err != nil || u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.Hostname() == "" {
+		return fmt.Errorf("%w: it has no scheme; start it with https:// (or http:// for a loopback host such as 127.0.0.1)", ErrBaseURL)
 	}
 	scheme := "https://"
-	if IsLoopback(strings.Trim(host, "[]")) {
+	if IsLoopback(u.Hostname()) {
 		scheme = "http://"
-	}
-	safe := host != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-._~:/[]%", r))
-	}) < 0
-	if !safe {
-		return fmt.Errorf("%w: it has no scheme; start it with https:// (or http:// for a loopback host such as 127.0.0.1)", ErrBaseURL)
 	}
 	return fmt.Errorf("%w: it has no scheme; did you mean %s%s? (https:// for the API, http:// only for a loopback host such as 127.0.0.1)", ErrBaseURL, scheme, s)
 }

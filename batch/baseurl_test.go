@@ -14,6 +14,7 @@ func TestParseBaseURLMissingScheme(t *testing.T) {
 		{"[::1]:8080/api", "did you mean http://[::1]:8080/api?", ""},
 		{"api.subverseai.com/api", "did you mean https://api.subverseai.com/api?", ""},
 		{"user:secret@host/api", "no scheme", "secret"},
+		{"host/api?token=secret", "no scheme", "secret"},
 		{"https:/api.subverseai.com/api", "two slashes", ""},
 	} {
 		_, err := ParseBaseURL(tc.in)

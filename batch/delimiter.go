@@ -63,22 +63,30 @@ func describeDelimiter(d rune) string {
 	if d == '\t' {
 		return "tabs"
 	}
-	return "'" + string(d) + "'"
+	return flagDelimiter(d)
 }
 
 // firstLine returns the input's first line without its line end, as far
 // as the reader's buffer holds it, leaving the reader where it was.
 func firstLine(br *bufio.Reader) []byte {
-	for n := 4 << 10; ; n *= 2 {
-		n = min(n, br.Size())
-		b, err := br.Peek(n)
-		if i := bytes.IndexByte(b, '\n'); i >= 0 {
-			return bytes.TrimSuffix(b[:i], []byte("\r"))
-		}
-		if err != nil || n == br.Size() {
-			return b
-		}
+	b, _ := br.Peek(br.Size()) // short at the end of the input; the whole input is read anyway
+	if i := bytes.IndexByte(b, '\n'); i >= 0 {
+		b = b[:i]
 	}
+	return bytes.TrimSuffix(b, []byte("\r"))
+}
+
+// splitsToColumn reports whether s, split at d as CSV, holds the ID
+// column (the one named by want, or one of AutoColumns).
+func splitsToColumn(s string, d rune, want string) bool {
+	cr := csv.NewReader(strings.NewReader(s))
+	cr.Comma = d
+	fields, err := cr.Read()
+	if err != nil {
+		return false
+	}
+	_, err = findColumn(fields, want)
+	return err == nil
 }
 
 // detectDelimiter picks the field separator from the first line: ','
@@ -108,12 +116,8 @@ func detectDelimiter(line []byte, name string, opt InputOptions) (rune, error) {
 	var fit []rune
 	if !opt.NoHeader {
 		for _, d := range []rune{';', '\t'} {
-			cr := csv.NewReader(bytes.NewReader(line))
-			cr.Comma = d
-			if header, err := cr.Read(); err == nil {
-				if _, err := findColumn(header, opt.Column); err == nil {
-					fit = append(fit, d)
-				}
+			if splitsToColumn(string(line), d, opt.Column) {
+				fit = append(fit, d)
 			}
 		}
 	}
@@ -178,12 +182,8 @@ func (c *sepCheck) err(name string, delim rune) error {
 		e.Hint = "check which character separates the file's fields and pass it with --delimiter"
 		return e
 	}
-	one := "a " + describeDelimiter(found)
-	if found == '\t' {
-		one = "a tab"
-	}
-	e.Cause = fmt.Sprintf("%s %s (the first: %q): the fields look separated by %s, but the file was read with %s",
-		which, one, Snippet([]byte(c.id), 60), describeDelimiter(found), describeDelimiter(delim))
+	e.Cause = fmt.Sprintf("%s a %s (the first: %q): the fields look separated by %s, but the file was read with %s",
+		which, flagDelimiter(found), Snippet([]byte(c.id), 60), describeDelimiter(found), describeDelimiter(delim))
 	e.Hint = "pass --delimiter " + flagDelimiter(found)
 	return e
 }

@@ -20,10 +20,9 @@ import (
 type notFoundGuard struct {
 	need int // answers to look at; 0 when the rule is off
 
-	mu      sync.Mutex
-	seen    int  // answers so far, every one not_found while !found
-	found   bool // an answer other than not_found came first
-	tripped bool
+	mu    sync.Mutex
+	seen  int  // answers so far, every one not_found while !found; at most need
+	found bool // an answer other than not_found came first
 }
 
 func newNotFoundGuard(cfg Config) *notFoundGuard {
@@ -41,18 +40,16 @@ func (g *notFoundGuard) add(r Result) error {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.found || g.tripped || g.seen >= g.need {
+	if g.found || g.seen >= g.need {
 		return nil
 	}
 	if r.Outcome != NotFound {
 		g.found = true
 		return nil
 	}
-	g.seen++
-	if g.seen < g.need {
+	if g.seen++; g.seen < g.need {
 		return nil
 	}
-	g.tripped = true
 	return fmt.Errorf("%w: the first %d answers all said \"call not found\"", ErrWrongWorkspace, g.seen)
 }
 
@@ -61,10 +58,9 @@ func (g *notFoundGuard) add(r Result) error {
 func (g *notFoundGuard) end() error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.need == 0 || g.found || g.tripped || g.seen == 0 {
+	if g.found || g.seen == 0 || g.seen >= g.need { // add has judged a full sample
 		return nil
 	}
-	g.tripped = true
 	if g.seen == 1 {
 		return fmt.Errorf("%w: the only answer said \"call not found\"", ErrWrongWorkspace)
 	}

@@ -235,10 +235,7 @@ func findColumn(header []string, want string) (int, error) {
 func columnHint(header []string, want string, delim rune) string {
 	for _, cell := range header {
 		for _, d := range []rune{';', '\t', ',', '|'} {
-			if d == delim || !strings.ContainsRune(cell, d) {
-				continue
-			}
-			if _, err := findColumn(strings.Split(cell, string(d)), want); err == nil {
+			if d != delim && splitsToColumn(cell, d, want) {
 				return fmt.Sprintf("the header looks separated by %s: pass --delimiter %s", describeDelimiter(d), flagDelimiter(d))
 			}
 		}
@@ -251,21 +248,21 @@ func columnHint(header []string, want string, delim rune) string {
 		names = append(names, strings.TrimSpace(h))
 	}
 	if c := Closest(want, names); c != "" {
-		return fmt.Sprintf("did you mean --column %s?", shellWord(c))
+		return fmt.Sprintf("did you mean --column %s?", ShellQuote(c))
 	}
 	if Closest(want, AutoColumns) != "" {
 		if i, err := findColumn(header, ""); err == nil {
-			return fmt.Sprintf("did you mean --column %s? (or drop --column: it is found by its name)", shellWord(strings.TrimSpace(header[i])))
+			return fmt.Sprintf("did you mean --column %s? (or drop --column: it is found by its name)", ShellQuote(strings.TrimSpace(header[i])))
 		}
 	}
 	return "check the spelling of --column against the first line of the file"
 }
 
-// shellWord is s as one word on a command line: as it is when it needs
-// no quoting, else in single quotes.
-func shellWord(s string) string {
+// ShellQuote is s as one word on a POSIX shell command line: as it is
+// when it needs no quoting, else in single quotes.
+func ShellQuote(s string) string {
 	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r < utf8.RuneSelf && (isAlnum(byte(r)) || strings.ContainsRune("-_./:,+@%", r)))
+		return !(r < utf8.RuneSelf && (isAlnum(byte(r)) || strings.ContainsRune("-_./=:,+@%", r)))
 	}) < 0 {
 		return s
 	}

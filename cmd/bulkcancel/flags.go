@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -224,9 +223,9 @@ var keyFlags = []string{"api-key", "apikey", "key", "x-api-key", "subverse-api-k
 	"token", "access-token", "auth-token", "secret", "api-secret"}
 
 // keyFlag returns the usage error for a flag in args (before "--") that
-// looks like it gives the key: one of keyFlags, one or two edits from
-// one, or starting with api-key or apikey, unless it is nearer a real
-// flag. The message names the flag, never its value.
+// looks like it gives the key: one of keyFlags or one or two edits from
+// one, or one of them with the key run on ("--api-keyVALUE"), unless it
+// is nearer a real flag. The message names the flag, never its value.
 func keyFlag(fs *flag.FlagSet, args []string) error {
 	for _, a := range args {
 		if len(a) < 2 || a[0] != '-' {
@@ -237,15 +236,20 @@ func keyFlag(fs *flag.FlagSet, args []string) error {
 			continue
 		}
 		n := strings.ReplaceAll(strings.ToLower(name), "_", "-")
-		near := slices.Contains(keyFlags, n) || batch.Closest(n, keyFlags) != ""
-		switch {
-		case batch.Closest(n, flagNames(fs)) != "":
+		if batch.Closest(n, flagNames(fs)) != "" {
 			continue // a misspelt flag: the unknown-flag error suggests it
-		case near:
-		case strings.HasPrefix(n, "api-key") || strings.HasPrefix(n, "apikey"):
-			name = "api-key" // the key may run on from the flag's name: do not repeat it
-		default:
-			continue
+		}
+		if batch.Closest(n, keyFlags) == "" {
+			// The key may run on from the flag's name: name only the flag.
+			name = ""
+			for _, k := range keyFlags {
+				if strings.HasPrefix(n, k) && len(k) > len(name) {
+					name = k
+				}
+			}
+			if name == "" {
+				continue
+			}
 		}
 		return usagef("there is no --%s flag: a key on the command line is visible to every user of this host; "+
 			"set SUBVERSE_API_KEY, or pass --api-key-file FILE. The key you typed may now be in your shell history: "+
@@ -370,13 +374,13 @@ Examples:
   # Check first: read and validate everything, print the plan, send nothing
   SUBVERSE_API_KEY=... bulkcancel --dry-run calls.csv
 
-  # Abort a campaign: cancel every queued call in calls.csv, 20 requests a second
+  # Abort a campaign: cancel every queued call in calls.csv, at most 20 requests a second
   SUBVERSE_API_KEY=... bulkcancel --rate 20 --report abort-0412 calls.csv
 
   # From cron: no terminal, so JSON logs and no question; flock keeps runs from overlapping
   */15 * * * * cd /var/lib/bulkcancel && flock -n /run/lock/bulkcancel.lock bulkcancel --api-key-file /etc/bulkcancel/key cancel.csv >>bulkcancel.log 2>&1
 
-  # Finish a run that stopped (exit 1, 3, 129, 130 or 143): same input, send only what is not final
+  # Finish a run that stopped, as its summary prints it: same input, send only what is not final
   bulkcancel --resume abort-0412.csv --report abort-0412-b calls.csv
 
 Exit status: 0 all rows final; 1 some rows not final (rerun with --resume); 2 usage or input

@@ -49,6 +49,10 @@ func TestRunMistakeMessages(t *testing.T) {
 			[]string{"there is no --api_key flag"}, []string{secret}},
 		{"the key run on from the flag", nil, []string{"--base-url", base, "--api-key" + secret, good},
 			[]string{"there is no --api-key flag"}, []string{secret}},
+		{"the key run on from --x-api-key", nil, []string{"--base-url", base, "--x-api-key" + secret, good},
+			[]string{"there is no --x-api-key flag"}, []string{secret}},
+		{"the key run on from --key", nil, []string{"--base-url", base, "--key" + secret, good},
+			[]string{"there is no --key flag"}, []string{secret}},
 		{"--token", nil, []string{"--base-url", base, "--token", secret, good},
 			[]string{"there is no --token flag"}, []string{secret}},
 		{"--dryrun", nil, []string{"--base-url", base, "--dryrun", good},
@@ -93,8 +97,7 @@ func TestRunMistakeMessages(t *testing.T) {
 	})
 }
 
-// TestRunHelpWord: "bulkcancel help" prints the help; a file named help
-// is given as a path (./help).
+// TestRunHelpWord: "bulkcancel help" prints the help.
 func TestRunHelpWord(t *testing.T) {
 	t.Parallel()
 	for _, args := range [][]string{{"help"}, {"help", "calls.csv"}, {"--rate", "5", "help"}} {
@@ -103,11 +106,21 @@ func TestRunHelpWord(t *testing.T) {
 			t.Errorf("%q: exit %d, stdout %.60q, stderr %q", args, res.code, res.stdout, res.stderr)
 		}
 	}
+}
+
+// TestRunFileNamedHelp: in a directory holding a file named help, the
+// word help still asks for the help, and ./help reads the file. Not
+// parallel: it changes the working directory.
+func TestRunFileNamedHelp(t *testing.T) {
 	_, base := startHarnessFake(t, fake.Options{})
 	dir := t.TempDir()
-	file := writeFile(t, dir, "help", "call_id\nq1\n")
-	res := runCmd(t, nil, "", "--base-url", base, "--dry-run", "--report", filepath.Join(dir, "r"), file)
+	t.Chdir(dir)
+	writeFile(t, dir, "help", "call_id\nq1\n")
+	if res := runCmd(t, nil, "", "--base-url", base, "--dry-run", "help"); res.code != 0 || !strings.HasPrefix(res.stdout, "bulkcancel cancels queued outbound calls") {
+		t.Errorf("help beside a file named help: exit %d\n%.60q", res.code, res.stdout)
+	}
+	res := runCmd(t, nil, "", "--base-url", base, "--dry-run", "--report", "r", "./help")
 	if res.code != 0 || !strings.Contains(res.stdout, "Would send 1 of 1 rows") {
-		t.Errorf("a file named help: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+		t.Errorf("./help: exit %d\n%s%s", res.code, res.stdout, res.stderr)
 	}
 }

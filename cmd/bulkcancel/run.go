@@ -205,17 +205,19 @@ func (j *job) startJournal() error {
 	if j.o.dryRun {
 		return nil
 	}
-	jr, err := report.CreateJournal(report.JournalPath(j.prefix + ".csv"))
-	if err != nil {
-		return err
-	}
-	j.journal = jr
 	var inherited []string
+	room := 0 // every ID to send goes in once: inherited, or before its first request
 	for job := range j.plan.Jobs() {
+		room += len(job.ID) + 1
 		if job.MaybeSent {
 			inherited = append(inherited, job.ID)
 		}
 	}
+	jr, err := report.CreateJournal(report.JournalPath(j.prefix+".csv"), room)
+	if err != nil {
+		return err
+	}
+	j.journal = jr
 	return jr.Inherit(inherited)
 }
 

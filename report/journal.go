@@ -36,32 +36,45 @@ func JournalPath(csvPath string) string { return strings.TrimSuffix(csvPath, ".c
 type Journal struct {
 	path string
 
-	mu  sync.Mutex
-	f   *os.File
-	mem []byte // the file, mapped; nil when it is not
-	end int    // the length of the lines written
-	buf []byte
-	err error
+	mu        sync.Mutex
+	f         *os.File
+	published bool   // the file has its name
+	mem       []byte // the file, mapped; nil when it is not
+	end       int    // the length of the lines written
+	buf       []byte
+	err       error
 
 	syncer *syncer
 }
 
-// CreateJournal creates (or empties) the journal at path, with room for
+// CreateJournal starts the journal that will be path, with room for
 // lines of that many bytes (an ID and its newline each), and writes its
-// header.
+// header. As a report is, it is written under a hidden name beside path
+// until Publish gives it its name, which must not exist.
 func CreateJournal(path string, room int) (*Journal, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	f, err := createHidden(path)
 	if err != nil {
 		return nil, fmt.Errorf("create dispatch journal: %w", err)
 	}
 	j := &Journal{path: path, f: f, mem: mapFile(f, len(journalHeader)+room)}
 	j.syncer = startSyncer(f, j.syncFailed)
 	if err := j.write([]byte(journalHeader)); err != nil {
-		j.Close()
-		os.Remove(path)
+		j.Remove()
 		return nil, err
 	}
 	return j, nil
+}
+
+// Publish gives the journal its name. Call it before the report's
+// Publish, so a report never has its name without its journal.
+func (j *Journal) Publish() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if err := place(j.f.Name(), j.path); err != nil {
+		return fmt.Errorf("create dispatch journal: %w", err)
+	}
+	j.published = true
+	return nil
 }
 
 // Inherit records ids, which an earlier run may have sent, at once.
@@ -130,10 +143,15 @@ func (j *Journal) Close() error {
 }
 
 // Remove closes the journal and deletes it: the run's report records
-// every row, so nothing is left for the journal to tell.
+// every row (or was never published), so nothing is left for the
+// journal to tell.
 func (j *Journal) Remove() error {
 	j.Close()
-	return os.Remove(j.path)
+	name := j.f.Name()
+	if j.published {
+		name = j.path
+	}
+	return os.Remove(name)
 }
 
 // readJournal calls seen for every ID in the journal at path. A last line

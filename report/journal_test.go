@@ -23,6 +23,9 @@ func TestResumeWithJournal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := jr.Publish(); err != nil {
+		t.Fatal(err)
+	}
 	if err := jr.Inherit([]string{"inherited"}); err != nil {
 		t.Fatal(err)
 	}
@@ -70,6 +73,9 @@ func TestJournalAsAKillLeavesIt(t *testing.T) {
 	path, _ := writeSample(t, dir)
 	jr, err := CreateJournal(JournalPath(path), 1<<20)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := jr.Publish(); err != nil {
 		t.Fatal(err)
 	}
 	defer jr.Close()

@@ -6,14 +6,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/subverseai/bulkcancel/batch"
 )
-
-// SyncEvery is how often a CSV report with new rows is synced to disk.
-const SyncEvery = time.Second
 
 // CSV streams report rows to PREFIX.csv: each row is written to the file
 // the moment it is given, in one write that a kill -9 cannot cut (see
@@ -30,9 +26,7 @@ type CSV struct {
 	err       error // first write error; every later Write returns it
 	summary   Summary
 
-	dirty    atomic.Bool
-	stopSync chan struct{}
-	synced   chan struct{}
+	syncer *syncer
 }
 
 // CreateCSV starts the report that will be path (it must not exist) and
@@ -49,15 +43,15 @@ func CreateCSV(path string) (*CSV, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create report: %w", err)
 	}
-	w := &CSV{path: path, f: f, rows: pageFile{f: f}, stopSync: make(chan struct{}), synced: make(chan struct{})}
+	w := &CSV{path: path, f: f, rows: pageFile{f: f}}
 	w.summary.init()
 	if err := w.rows.header(appendFields(nil, Columns...)); err != nil {
 		f.Close()
 		os.Remove(f.Name())
 		return nil, fmt.Errorf("write report %s: %w", path, err)
 	}
-	w.dirty.Store(true)
-	go w.syncLoop()
+	w.syncer = startSyncer(f, w.syncFailed)
+	w.syncer.mark()
 	return w, nil
 }
 
@@ -83,7 +77,7 @@ func (w *CSV) write(r batch.Result, carried bool) error {
 		w.summary.unwritten(r, carried)
 		return w.err
 	}
-	w.dirty.Store(true)
+	w.syncer.mark()
 	w.summary.add(r, carried)
 	return nil
 }
@@ -124,21 +118,13 @@ func (w *CSV) publish() error {
 	return nil
 }
 
-// Published reports whether the file has its name.
-func (w *CSV) Published() bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.published
-}
-
 // Close publishes the file if Publish was not called and no write
 // failed, then syncs and closes it. A report that met an error before it
 // was published is removed, never published: it lacks rows, and a later
 // --resume would send their IDs again. Close returns the first error the
 // report met, so a caller that checks Close knows the file is whole.
 func (w *CSV) Close() error {
-	close(w.stopSync)
-	<-w.synced
+	w.syncer.stop()
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.err == nil {
@@ -158,25 +144,12 @@ func (w *CSV) Close() error {
 	return w.err
 }
 
-func (w *CSV) syncLoop() {
-	defer close(w.synced)
-	t := time.NewTicker(SyncEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-w.stopSync:
-			return
-		case <-t.C:
-			if w.dirty.Swap(false) {
-				if err := w.f.Sync(); err != nil {
-					w.mu.Lock()
-					if w.err == nil {
-						w.err = fmt.Errorf("sync report %s: %w", w.path, err)
-					}
-					w.mu.Unlock()
-				}
-			}
-		}
+// syncFailed records a failed sync: every later Write returns it.
+func (w *CSV) syncFailed(err error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err == nil {
+		w.err = fmt.Errorf("sync report %s: %w", w.path, err)
 	}
 }
 

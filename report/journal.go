@@ -9,8 +9,6 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"sync/atomic"
-	"time"
 )
 
 // journalHeader is the first line of a dispatch journal.
@@ -21,48 +19,65 @@ const journalHeader = "bulkcancel dispatch journal 1: one call ID a line, writte
 func JournalPath(csvPath string) string { return strings.TrimSuffix(csvPath, ".csv") + ".journal" }
 
 // Journal is a run's dispatch journal: before the first request for an
-// ID is sent, the ID is appended with one write(2), so after a kill -9
+// ID is sent, the ID is put in the file as one line, so after a kill -9
 // the journal names every ID the run may have sent, the ones its report
 // had not recorded yet included, and at most the requests in flight at
 // the kill besides. It also names the IDs that earlier runs may have sent
-// (Inherit), so the fact survives a chain of crashes and resumes. The
-// file is synced at least every SyncEvery, not per write: a power cut can
-// lose the last second of it, as of the report. Its methods are safe for
-// concurrent use.
+// (Inherit), so the fact survives a chain of crashes and resumes.
+//
+// A line is in the page cache, which a kill -9 does not lose, once its
+// method returns. Where it can (Linux), the journal reserves the room
+// the run needs on disk and maps the file, so a line is a copy into
+// memory, not a system call per request; past that room, and elsewhere,
+// a line is one pwrite(2). Until Close trims it, a mapped journal ends in
+// the zero bytes of the room not used yet. The file is synced at least
+// every SyncEvery, not per line: a power cut can lose the last second of
+// it, as of the report. Its methods are safe for concurrent use.
 type Journal struct {
 	path string
 
-	mu  sync.Mutex
-	f   *os.File
-	buf []byte
-	err error
+	mu        sync.Mutex
+	f         *os.File
+	published bool   // the file has its name
+	mem       []byte // the file, mapped; nil when it is not
+	end       int    // the length of the lines written
+	buf       []byte
+	err       error
 
-	dirty    atomic.Bool
-	stopSync chan struct{}
-	synced   chan struct{}
+	syncer *syncer
 }
 
-// CreateJournal creates (or empties) the journal at path and writes its
-// header.
-func CreateJournal(path string) (*Journal, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o644)
+// CreateJournal starts the journal that will be path, with room for
+// lines of that many bytes (an ID and its newline each), and writes its
+// header. As a report is, it is written under a hidden name beside path
+// until Publish gives it its name, which must not exist.
+func CreateJournal(path string, room int) (*Journal, error) {
+	f, err := createHidden(path)
 	if err != nil {
 		return nil, fmt.Errorf("create dispatch journal: %w", err)
 	}
-	if _, err := f.WriteString(journalHeader); err != nil {
-		f.Close()
-		os.Remove(path)
-		return nil, fmt.Errorf("write dispatch journal %s: %w", path, err)
+	j := &Journal{path: path, f: f, mem: mapFile(f, len(journalHeader)+room)}
+	j.syncer = startSyncer(f, j.syncFailed)
+	if err := j.write([]byte(journalHeader)); err != nil {
+		j.Remove()
+		return nil, err
 	}
-	j := &Journal{path: path, f: f, stopSync: make(chan struct{}), synced: make(chan struct{})}
-	go j.syncLoop()
 	return j, nil
 }
 
-// Path is the journal's file.
-func (j *Journal) Path() string { return j.path }
+// Publish gives the journal its name. Call it before the report's
+// Publish, so a report never has its name without its journal.
+func (j *Journal) Publish() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if err := place(j.f.Name(), j.path); err != nil {
+		return fmt.Errorf("create dispatch journal: %w", err)
+	}
+	j.published = true
+	return nil
+}
 
-// Inherit records ids, which an earlier run may have sent, in one write.
+// Inherit records ids, which an earlier run may have sent, at once.
 func (j *Journal) Inherit(ids []string) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -75,8 +90,7 @@ func (j *Journal) Inherit(ids []string) error {
 }
 
 // Dispatched records that id's first request is about to be sent. It
-// returns only once the line is in the file (the page cache, which a
-// kill -9 does not lose).
+// returns only once the line is in the page cache.
 func (j *Journal) Dispatched(id string) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -88,60 +102,63 @@ func (j *Journal) write(b []byte) error {
 	if j.err != nil {
 		return j.err
 	}
-	if len(b) == 0 {
-		return nil
-	}
-	if _, err := j.f.Write(b); err != nil {
+	if j.end+len(b) <= len(j.mem) {
+		copy(j.mem[j.end:], b)
+	} else if _, err := j.f.WriteAt(b, int64(j.end)); err != nil {
 		j.err = fmt.Errorf("write dispatch journal %s: %w", j.path, err)
 		return j.err
 	}
-	j.dirty.Store(true)
+	j.end += len(b)
+	j.syncer.mark()
 	return nil
 }
 
-// Close syncs and closes the journal.
+func (j *Journal) syncFailed(err error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.err == nil {
+		j.err = fmt.Errorf("sync dispatch journal %s: %w", j.path, err)
+	}
+}
+
+// Close trims the journal to its lines, syncs and closes it.
 func (j *Journal) Close() error {
-	close(j.stopSync)
-	<-j.synced
+	j.syncer.stop()
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	err := j.err
-	if e := j.f.Sync(); e != nil && err == nil {
-		err = e
+	keep := func(e error) {
+		if e != nil && err == nil {
+			err = e
+		}
 	}
-	if e := j.f.Close(); e != nil && err == nil {
-		err = e
+	if j.mem != nil {
+		keep(unmapFile(j.mem))
+		j.mem = nil
 	}
+	keep(j.f.Truncate(int64(j.end)))
+	keep(j.f.Sync())
+	keep(j.f.Close())
 	return err
 }
 
 // Remove closes the journal and deletes it: the run's report records
-// every row, so nothing is left for the journal to tell.
+// every row (or was never published), so nothing is left for the
+// journal to tell.
 func (j *Journal) Remove() error {
 	j.Close()
-	return os.Remove(j.path)
-}
-
-func (j *Journal) syncLoop() {
-	defer close(j.synced)
-	t := time.NewTicker(SyncEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-j.stopSync:
-			return
-		case <-t.C:
-			if j.dirty.Swap(false) {
-				j.f.Sync()
-			}
-		}
+	name := j.f.Name()
+	if j.published {
+		name = j.path
 	}
+	return os.Remove(name)
 }
 
 // readJournal calls seen for every ID in the journal at path. A last line
-// without its newline was cut short by a kill during its write, so its
-// request had not been sent: it is skipped. found is false when there is
-// no journal.
+// without its newline, or one holding a zero byte, was cut short by a
+// kill during its write, so its request had not been sent: it is skipped,
+// and so is the room a mapped journal had not used yet (zero bytes, which
+// no ID holds). found is false when there is no journal.
 func readJournal(path string, seen func(id string)) (found bool, err error) {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -158,6 +175,9 @@ func readJournal(path string, seen func(id string)) (found bool, err error) {
 	}
 	for {
 		line, err := br.ReadSlice('\n')
+		if bytes.IndexByte(line, 0) >= 0 {
+			return true, nil // a torn line, then room not used
+		}
 		if err == bufio.ErrBufferFull {
 			return true, fmt.Errorf("%s: a line longer than %d bytes", path, br.Size())
 		}

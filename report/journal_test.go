@@ -3,6 +3,7 @@ package report
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -17,8 +18,12 @@ func TestResumeWithJournal(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	path, _ := writeSample(t, dir) // a1, "b,2", "", " lead", "é/x?y"
-	jr, err := CreateJournal(JournalPath(path))
+	// Room for the first two lines only: the rest goes past it.
+	jr, err := CreateJournal(JournalPath(path), len("inherited\na1\n"))
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := jr.Publish(); err != nil {
 		t.Fatal(err)
 	}
 	if err := jr.Inherit([]string{"inherited"}); err != nil {
@@ -55,6 +60,42 @@ func TestResumeWithJournal(t *testing.T) {
 	}
 	if r, _ := res.Lookup(" lead"); r.Outcome != batch.TransportError {
 		t.Errorf("lead: %+v", r)
+	}
+}
+
+// TestJournalAsAKillLeavesIt: the journal of a run that is still going
+// (as a kill -9 leaves it: not closed, so a mapped journal still ends in
+// the zero bytes of the room it has not used) names every ID whose
+// Dispatched returned, and a line torn by the kill names nothing.
+func TestJournalAsAKillLeavesIt(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path, _ := writeSample(t, dir)
+	jr, err := CreateJournal(JournalPath(path), 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := jr.Publish(); err != nil {
+		t.Fatal(err)
+	}
+	defer jr.Close()
+	if jr.mem == nil && runtime.GOOS == "linux" {
+		t.Error("the journal is not mapped")
+	}
+	for _, id := range []string{"sent-1", "sent-2"} {
+		if err := jr.Dispatched(id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	copy(jr.mem[jr.end:], "torn") // the kill came during this line's copy
+	res, err := ReadResume(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string]bool{"sent-1": true, "sent-2": true, "torn": false, "never-sent": false} {
+		if _, ok := res.Lookup(id); ok != want || res.Conservative {
+			t.Errorf("%s: possibly sent %v, want %v (conservative %v)", id, ok, want, res.Conservative)
+		}
 	}
 }
 

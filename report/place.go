@@ -10,13 +10,14 @@ import (
 )
 
 // createHidden creates a new, empty file beside path, under a hidden name
-// of its own, to be given path's name later by place.
+// of its own, to be given path's name later by place. It is open for
+// reading too, so it can be mapped.
 func createHidden(path string) (*os.File, error) {
 	for range 10 {
 		var b [6]byte
 		rand.Read(b[:])
 		name := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp-"+hex.EncodeToString(b[:]))
-		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 		if errors.Is(err, os.ErrExist) {
 			continue
 		}

@@ -232,7 +232,9 @@ func parseRecord(rec *record) (batch.Result, error) {
 	r.Row = num("row", rec.Row, 0)
 	boolean("final", rec.Final)
 	r.HTTPStatus = num("http_status", rec.HTTPStatus, -1)
-	r.ResponseCode = num("response_code", rec.ResponseCode, -1)
+	if rec.ResponseCode != "" { // empty: no envelope code
+		r.ResponseCode = num("response_code", rec.ResponseCode, 0)
+	}
 	r.RemovedJobs = num("removed_jobs", rec.RemovedJobs, -1)
 	r.Attempts = num("attempts", rec.Attempts, 0)
 	r.Ambiguous = boolean("ambiguous", rec.Ambiguous)
@@ -240,9 +242,6 @@ func parseRecord(rec *record) (batch.Result, error) {
 	r.StartedAt = when("started_at", rec.StartedAt)
 	r.FinishedAt = when("finished_at", rec.FinishedAt)
 	r.HTTPStatus = max(r.HTTPStatus, 0)
-	if r.ResponseCode == -1 && rec.ResponseCode == "" {
-		r.ResponseCode = 0
-	}
 	return r, err
 }
 

@@ -43,12 +43,9 @@ func (s *Summary) init() {
 }
 
 func (s *Summary) add(r batch.Result, carried bool) {
-	s.Total++
 	s.ByOutcome[r.Outcome]++
 	if r.Final() {
 		s.Final++
-	} else {
-		s.NotFinal++
 	}
 	if r.Ambiguous {
 		s.Ambiguous++
@@ -58,30 +55,26 @@ func (s *Summary) add(r batch.Result, carried bool) {
 	}
 	if carried {
 		s.Carried++
-		return
 	}
-	if r.Attempts > 0 {
-		s.Sent++
-		s.Attempts += r.Attempts
-		s.Retries += r.Attempts - 1
-	}
+	s.count(r, carried)
 }
 
 // unwritten counts r, which could not be written to the report.
 func (s *Summary) unwritten(r batch.Result, carried bool) {
-	s.Total++
-	s.NotFinal++
 	s.Unwritten++
-	if carried {
-		return
-	}
-	if r.Attempts > 0 || r.Ambiguous {
+	if !carried && (r.Attempts > 0 || r.Ambiguous) {
 		s.UnwrittenSent++
 	}
-	if r.Attempts > 0 {
+	s.count(r, carried)
+}
+
+// count counts r in the total and, unless it was carried, its requests.
+// NotFinal and Retries follow from these counts (see clone).
+func (s *Summary) count(r batch.Result, carried bool) {
+	s.Total++
+	if !carried && r.Attempts > 0 {
 		s.Sent++
 		s.Attempts += r.Attempts
-		s.Retries += r.Attempts - 1
 	}
 }
 
@@ -94,8 +87,11 @@ func (s *Summary) Finish(d time.Duration) {
 	}
 }
 
+// clone returns a copy of s with the counts that follow from the others.
 func (s Summary) clone() Summary {
 	c := s
+	c.NotFinal = s.Total - s.Final
+	c.Retries = s.Attempts - s.Sent
 	c.ByOutcome = make(map[batch.Outcome]int, len(s.ByOutcome))
 	for k, v := range s.ByOutcome {
 		c.ByOutcome[k] = v

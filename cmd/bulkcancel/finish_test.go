@@ -95,6 +95,7 @@ func TestNextPrefix(t *testing.T) {
 	p := func(s string) string { return filepath.Join(dir, s) }
 	writeFile(t, dir, "b-2.csv", "")
 	writeFile(t, dir, "c-3.json", "")
+	writeFile(t, dir, "d-2.journal", "")
 	for _, tc := range []struct{ prefix, resumed, want string }{
 		{p("a"), "", p("a-2")},
 		{p("a-2"), p("a.csv"), p("a-3")},
@@ -103,6 +104,7 @@ func TestNextPrefix(t *testing.T) {
 		{p("a-02"), p("a.csv"), p("a-02-2")}, // not a number this tool wrote
 		{p("b"), "", p("b-3")},               // b-2.csv exists
 		{p("c-2"), p("c.csv"), p("c-4")},     // c-3.json exists
+		{p("d"), "", p("d-3")},               // d-2.journal exists
 		{p("abort-0412"), p("x.csv"), p("abort-0412-2")},
 	} {
 		if got := nextPrefix(tc.prefix, tc.resumed); got != tc.want {

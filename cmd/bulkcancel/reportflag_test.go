@@ -41,6 +41,30 @@ func TestReportPrefixForms(t *testing.T) {
 	}
 }
 
+// TestJournalNotOverwritten: a PREFIX.journal that exists (an earlier
+// run's, whose report was moved away) is exit 2 like an existing report,
+// and is left as it was; a run that goes ahead leaves no hidden file.
+func TestJournalNotOverwritten(t *testing.T) {
+	t.Parallel()
+	srv, base := startHarnessFake(t, fake.Options{})
+	dir, in := idsInput(t, srv.Seed(3))
+	const earlier = "bulkcancel dispatch journal 1: one call ID a line, written before its first request\nx\n"
+	writeFile(t, dir, "r.journal", earlier)
+	r := runCmd(t, nil, "", "--base-url", base, "--report", filepath.Join(dir, "r"), in)
+	if data, _ := os.ReadFile(filepath.Join(dir, "r.journal")); r.code != 2 || string(data) != earlier || srv.Stats().Requests != 0 {
+		t.Errorf("exit %d, %d requests, journal %q\n%s", r.code, srv.Stats().Requests, data, r.stderr)
+	}
+	if r := runCmd(t, nil, "", "--base-url", base, "--report", filepath.Join(dir, "s"), in); r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), ".") || e.Name() == "s.journal" {
+			t.Errorf("left behind: %s", e.Name())
+		}
+	}
+}
+
 // TestWhitespaceKey: a SUBVERSE_API_KEY of only white space is named as
 // such, not as unset.
 func TestWhitespaceKey(t *testing.T) {

@@ -129,9 +129,13 @@ func (j *job) run() (int, error) {
 			runErr = csv.Write(r)
 		}
 	}
+	if runErr == nil && j.journal != nil {
+		runErr = j.journal.Publish()
+	}
 	if runErr == nil {
 		// The report gets its name only now, with every row settled before
-		// the first request in it; see report.CreateCSV.
+		// the first request in it (see report.CreateCSV), and its journal
+		// beside it.
 		runErr = csv.Publish()
 	}
 	if runErr != nil {
@@ -205,17 +209,19 @@ func (j *job) startJournal() error {
 	if j.o.dryRun {
 		return nil
 	}
-	jr, err := report.CreateJournal(report.JournalPath(j.prefix + ".csv"))
-	if err != nil {
-		return err
-	}
-	j.journal = jr
 	var inherited []string
+	room := 0 // every ID to send goes in once: inherited, or before its first request
 	for job := range j.plan.Jobs() {
+		room += len(job.ID) + 1
 		if job.MaybeSent {
 			inherited = append(inherited, job.ID)
 		}
 	}
+	jr, err := report.CreateJournal(report.JournalPath(j.prefix+".csv"), room)
+	if err != nil {
+		return err
+	}
+	j.journal = jr
 	return jr.Inherit(inherited)
 }
 
@@ -276,7 +282,7 @@ func (j *job) prepare() error {
 	if dir := filepath.Dir(j.prefix); !isDir(dir) {
 		return fmt.Errorf("--report %s: the directory %s does not exist; create it or choose another --report prefix", j.prefix, dir)
 	}
-	for _, p := range []string{j.prefix + ".csv", j.prefix + ".json"} {
+	for _, p := range []string{j.prefix + ".csv", j.prefix + ".json", report.JournalPath(j.prefix + ".csv")} {
 		if _, err := os.Lstat(p); err == nil {
 			return fmt.Errorf("report %s already exists; choose another --report prefix (reports are never overwritten)", p)
 		}

@@ -158,8 +158,8 @@ func shellJoin(args []string) string {
 
 // nextPrefix is the report prefix for the run that resumes prefix:
 // abort-0412 is followed by abort-0412-2, and abort-0412-2 (a run that
-// resumed abort-0412.csv) by abort-0412-3; a prefix whose .csv or .json
-// exists is skipped.
+// resumed abort-0412.csv) by abort-0412-3; a prefix whose .csv, .json or
+// .journal exists is skipped.
 func nextPrefix(prefix, resumed string) string {
 	base, n := prefix, 2
 	if resumed != "" {
@@ -172,7 +172,7 @@ func nextPrefix(prefix, resumed string) string {
 	}
 	for ; ; n++ {
 		c := base + "-" + strconv.Itoa(n)
-		if !exists(c+".csv") && !exists(c+".json") {
+		if !exists(c+".csv") && !exists(c+".json") && !exists(c+".journal") {
 			return c
 		}
 	}

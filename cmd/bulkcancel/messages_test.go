@@ -35,6 +35,8 @@ func TestRunMistakeMessages(t *testing.T) {
 			[]string{"SUBVERSE_BASE_URL: bad base URL: it has no scheme", "did you mean http://localhost:8080/api?"}, nil},
 		{"JSON report to --resume", nil, []string{"--base-url", base, "--resume", jsonReport, good},
 			[]string{"abort-0412.json: this is a JSON report", "pass --resume " + filepath.Join(dir, "abort-0412.csv")}, []string{"bare"}},
+		{"missing JSON report to --resume", nil, []string{"--base-url", base, "--resume", filepath.Join(dir, "gone.json"), good},
+			[]string{"gone.json: cannot open the report to resume from"}, []string{"this is a JSON report"}},
 		{"JSON report under another name to --resume", nil, []string{"--base-url", base, "--resume", jsonAsTxt, good},
 			[]string{"abort-0412.txt: this is a JSON report", "PREFIX.csv"}, []string{"bare"}},
 		{"--api-key", nil, []string{"--base-url", base, "--api-key", secret, good},

@@ -293,7 +293,11 @@ func (j *job) prepare() error {
 // checkResumeIsCSV refuses a JSON report given to --resume (by its name,
 // or by a first character of "{"), pointing at the CSV beside it.
 func checkResumeIsCSV(path string) error {
-	isJSON := strings.EqualFold(filepath.Ext(path), ".json")
+	ext := filepath.Ext(path)
+	isJSON := strings.EqualFold(ext, ".json")
+	if isJSON && !exists(path) && !exists(strings.TrimSuffix(path, ext)+".csv") {
+		return nil // neither report is there: opening it says so
+	}
 	if !isJSON {
 		if f, err := os.Open(path); err == nil {
 			b := make([]byte, 512)
@@ -306,8 +310,8 @@ func checkResumeIsCSV(path string) error {
 		return nil
 	}
 	hint := "pass the PREFIX.csv the same run wrote"
-	if ext := filepath.Ext(path); strings.EqualFold(ext, ".json") {
-		hint = "pass --resume " + shellQuote(strings.TrimSuffix(path, ext)+".csv")
+	if strings.EqualFold(ext, ".json") {
+		hint = "pass --resume " + batch.ShellQuote(strings.TrimSuffix(path, ext)+".csv")
 	}
 	return &batch.InputError{File: path, Cause: "this is a JSON report; --resume takes the CSV report (PREFIX.csv), which records every row", Hint: hint}
 }

@@ -70,7 +70,7 @@ func BenchmarkRunJournal(b *testing.B) {
 				b.Fatal(err)
 			}
 			cfg := batch.DefaultConfig()
-			cfg.Rate, cfg.Concurrency = 0, concurrency
+			cfg.AutoRate, cfg.Rate, cfg.Concurrency = false, 0, concurrency // no ceiling: the journal is what differs
 			if on {
 				room := 0
 				for _, id := range ids {

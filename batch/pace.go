@@ -29,8 +29,8 @@ const (
 	HeldByMaxRate     HeldBy = "max_rate"    // the --max-rate cap of --rate auto
 )
 
-// Tuning of the controller. The figures come from the rate benchmarks
-// (docs: performance); see pacer for what each does.
+// Tuning of the controller, set against TestPacerSimulatedLimits and the
+// rate benchmarks (make bench-rate; README, Performance).
 const (
 	slowStartDouble = 300 * time.Millisecond // slow start doubles the rate this often
 	estimateSpan    = 2 * time.Second        // answers counted to estimate the API's limit (its burst weighs less over longer)
@@ -47,6 +47,7 @@ const (
 	latencyFactor   = 4                      // latency this many times the low-load figure...
 	latencyMargin   = 100 * time.Millisecond // ...and this much above it stops the rise
 	tickEvery       = 10 * time.Millisecond  // the pace is decided at most this often
+	waitSlack       = 2 * time.Millisecond   // a place at the limiter due within this is taken at once
 	ringSlot        = 100 * time.Millisecond
 	ringSlots       = 20 // 2 s of history
 )
@@ -75,9 +76,8 @@ type RateReport struct {
 // figure. Its decisions take the time as a parameter, so tests drive it
 // with a fake clock and scripted answers. It is safe for concurrent use.
 type pacer struct {
-	mu  sync.Mutex
-	lim *rate.Limiter // the one limiter every attempt waits on; set under mu
-	sync.Mutex
+	mu          sync.Mutex
+	lim         *rate.Limiter // the one limiter every attempt waits on; set under mu
 	auto        bool
 	ceiling     float64 // +Inf when none
 	ceilingBy   HeldBy
@@ -117,10 +117,10 @@ type pacer struct {
 
 // slot is 100 ms of history.
 type slot struct {
-	sends, answers, pushbacks int
-	active                    float64 // seconds not paused
-	rateInt                   float64 // integral of the pace over active time
-	busyInt                   float64 // integral of requests in flight
+	sends, answers int
+	active         float64 // seconds not paused
+	rateInt        float64 // integral of the pace over active time
+	busyInt        float64 // integral of requests in flight
 }
 
 // newPacer returns the controller for cfg, its limiter set to the start.
@@ -182,7 +182,9 @@ func (p *pacer) wait(ctx context.Context, clock Clock) error {
 			d = res.DelayFrom(now)
 		}
 		p.mu.Unlock()
-		if d <= 0 {
+		if d <= 0 || (res != nil && d < waitSlack) {
+			// A place due this soon is taken now: sleeps taken one after
+			// another would each wake late and cap the pace.
 			return ctx.Err()
 		}
 		select {
@@ -228,10 +230,9 @@ func (p *pacer) answer(now, sentAt time.Time, a Attempt) {
 	}
 	push := pushback(a)
 	if push {
-		p.slotAt(now).pushbacks++
 		p.lastPush = now
 	}
-	if a.HTTPStatus > 0 && a.HTTPStatus != 429 && a.HTTPStatus != 503 && a.Outcome != RateLimited {
+	if a.HTTPStatus > 0 && !refused(a) {
 		p.slotAt(now).answers++ // the API took this one: it counts toward what it allows
 		if a.Outcome.Final() {
 			p.observeLatency(a.Duration)
@@ -250,10 +251,16 @@ func (p *pacer) answer(now, sentAt time.Time, a Attempt) {
 	p.tick(now)
 }
 
-// pushback reports whether an answer is the API asking for less.
+// refused reports whether the API turned the request away: a 429 (as the
+// HTTP status or the envelope's code) or a 503.
+func refused(a Attempt) bool {
+	return a.Outcome == RateLimited || a.HTTPStatus == 429 || a.HTTPStatus == 503
+}
+
+// pushback reports whether an answer is the API asking for less: it was
+// refused, or named a Retry-After, or its rate-limit headers are at zero.
 func pushback(a Attempt) bool {
-	return a.Outcome == RateLimited || a.HTTPStatus == 429 || a.HTTPStatus == 503 ||
-		a.RetryAfter > 0 || (a.Quota.Remaining == 0 && a.Quota.Reset > 0)
+	return refused(a) || a.RetryAfter > 0 || (a.Quota.Remaining == 0 && a.Quota.Reset > 0)
 }
 
 // extendPause makes every attempt wait until now+d, capped: the latest
@@ -518,11 +525,9 @@ func (p *pacer) rateIntegral(span time.Duration) (v float64) {
 	return v
 }
 
-func (p *pacer) busyAverage(span time.Duration) float64 {
-	var busy, secs float64
+func (p *pacer) busyAverage(span time.Duration) (busy float64) {
 	p.each(span, func(s *slot) { busy += s.busyInt })
-	secs = span.Seconds()
-	return busy / secs
+	return busy / span.Seconds()
 }
 
 func (p *pacer) each(span time.Duration, f func(*slot)) {

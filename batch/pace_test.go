@@ -179,7 +179,8 @@ func httpHeader(m map[string][]string) http.Header {
 
 // A rise reaches workers already waiting for the limiter: a waiter takes
 // its place at the pace of the moment. Places taken up front by 32 idle
-// workers at 10/s would reach 3.2 s ahead and keep that pace after a rise.
+// workers at 10/s would reach 3.2 s ahead and keep that pace after a rise
+// to 100/s.
 func TestPacerRiseReachesWaiters(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
@@ -197,13 +198,13 @@ func TestPacerRiseReachesWaiters(t *testing.T) {
 	}
 	clock.waitFor(t, 100*time.Millisecond) // a place at 10/s
 	p.mu.Lock()
-	p.set(1000)
+	p.set(100)
 	p.mu.Unlock()
 	clock.Advance(100 * time.Millisecond)
-	// From here each place is 1 ms, at the new pace.
+	// From here each place is 10 ms, at the new pace.
 	for range 20 {
-		clock.waitFor(t, time.Millisecond)
-		clock.Advance(time.Millisecond)
+		clock.waitFor(t, 10*time.Millisecond)
+		clock.Advance(10 * time.Millisecond)
 	}
 	deadline := time.After(10 * time.Second) // a failure guard, not a wait for time to pass
 	for n := range 21 {
@@ -231,5 +232,34 @@ func TestValidateRateSettings(t *testing.T) {
 	c.MaxRate = 100
 	if err := c.Validate(); err == nil {
 		t.Error("MaxRate without AutoRate validated")
+	}
+}
+
+// At a high pace a place due within waitSlack is taken at once: a timer
+// for each 0.2 ms place, waited out one after another, wakes late and
+// caps the pace (it held a no-limit run to a fifth of --rate 0).
+func TestPacerTakesNearPlacesAtOnce(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	cfg := testConfig()
+	cfg.AutoRate, cfg.Rate = false, 5000
+	p := newPacer(cfg, clock.Now())
+	done := make(chan int)
+	go func() {
+		n := 0
+		for ; n < 9; n++ { // places 0.2 ms apart: the ninth is due 1.6 ms ahead
+			if err := p.wait(context.Background(), clock); err != nil {
+				break
+			}
+		}
+		done <- n
+	}()
+	select {
+	case n := <-done:
+		if n != 9 {
+			t.Errorf("%d waits", n)
+		}
+	case d := <-clock.added:
+		t.Errorf("a wait for a place %s ahead slept on a timer", d)
 	}
 }

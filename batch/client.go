@@ -27,6 +27,7 @@ const MaxBody = 1 << 20
 type Client struct {
 	hc       *http.Client
 	base     string      // scheme://host/path of the API root, without a trailing slash
+	host     string      // the API's host, for messages
 	header   http.Header // what every attempt sends; shared, never modified
 	secrets  []string    // the key as it may come back: plain, path- and query-escaped
 	verdicts verdictCache
@@ -41,7 +42,7 @@ func NewClient(hc *http.Client, base *url.URL, key string) *Client {
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	b := *base
 	b.RawQuery, b.Fragment, b.User = "", "", nil
-	cl := &Client{hc: &c, base: strings.TrimRight(b.String(), "/"), header: http.Header{
+	cl := &Client{hc: &c, base: strings.TrimRight(b.String(), "/"), host: b.Host, header: http.Header{
 		"X-Api-Key":  {key},
 		"Accept":     {"application/json"},
 		"User-Agent": {"bulkcancel"},

@@ -20,6 +20,9 @@ var (
 	// ErrRecord means a result could not be recorded (the sink or
 	// Config.BeforeSend failed): the run stopped sending at once.
 	ErrRecord = errors.New("the results could not be recorded")
+	// ErrUnreachable means nothing reached the API: every attempt of the
+	// first IDs failed to connect and no attempt connected at all.
+	ErrUnreachable = errors.New("nothing reaches the API")
 	// ErrInterrupted means the caller's context ended the run early.
 	ErrInterrupted = errors.New("interrupted")
 	// ErrBaseURL means the API root URL is not acceptable.

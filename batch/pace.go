@@ -375,7 +375,7 @@ func (p *pacer) tick(now time.Time) {
 	}
 	p.lastTick = now
 	dt := min(max(now.Sub(from), 0), time.Second)
-	sends, _, active := p.recent(time.Second)
+	sends, answers, active := p.recent(time.Second)
 	use := 1.0
 	if ri := p.rateIntegral(time.Second); ri > 0 && active >= 0.3 {
 		use = float64(sends) / ri
@@ -386,6 +386,9 @@ func (p *pacer) tick(now time.Time) {
 	switch {
 	case now.Before(p.pauseUntil), !p.lastPush.IsZero() && now.Sub(p.lastPush) < time.Second:
 		p.held = HeldByAPI
+		return
+	case sends > 0 && answers == 0 && active >= 0.3:
+		p.held = HeldByNothing // attempts but no answer to go by: no reason to rise
 		return
 	case math.IsInf(p.cur, 1) || use < bindUse:
 		p.held = HeldByNothing

@@ -263,3 +263,17 @@ func TestPacerTakesNearPlacesAtOnce(t *testing.T) {
 		t.Errorf("a wait for a place %s ahead slept on a timer", d)
 	}
 }
+
+// The pace rises while answers are good, not while every attempt fails:
+// transport failures are no reason to send faster.
+func TestPacerNoRiseWithoutAnswers(t *testing.T) {
+	t.Parallel()
+	p, t0 := pacerAt(t, nil)
+	refused := status(0, TransportError, 0)
+	for i := range 200 { // 2 s of attempts that all fail to connect
+		exchange(p, t0.Add(time.Duration(i)*10*time.Millisecond), refused)
+	}
+	if r, _ := p.status(); r > 2*AutoStartRate {
+		t.Errorf("rose to %.1f/s on attempts that got no answer", r)
+	}
+}

@@ -116,9 +116,11 @@ func (c Config) Validate() error {
 // Canceling ctx stops dispatch: nothing new is sent, attempts in flight
 // finish (at most Config.Timeout), and every job not yet sent gets a
 // not_attempted Result; Run then returns an error wrapping ErrInterrupted.
-// An unauthorized answer or the failure-rate rule stops the run the same
-// way and Run returns ErrUnauthorized or ErrTooManyFailures. Run returns
-// only after every request it started has ended.
+// An unauthorized answer, the failure-rate rule, the wrong-workspace
+// rule and a run that reaches nothing stop the run the same way, and Run
+// returns ErrUnauthorized, ErrTooManyFailures, ErrWrongWorkspace or
+// ErrUnreachable. Run returns only after every request it started has
+// ended.
 func Run(ctx context.Context, cfg Config, client *Client, jobs iter.Seq[Job], sink func(Result) error) error {
 	if err := cfg.Validate(); err != nil {
 		return err
@@ -149,7 +151,8 @@ func Run(ctx context.Context, cfg Config, client *Client, jobs iter.Seq[Job], si
 
 	pace := newPacer(cfg, cfg.Clock.Now())
 	cfg.Live.pace.Store(pace)
-	w := &worker{cfg: cfg, client: client, pace: pace, live: cfg.Live}
+	unreach := newUnreachableRule(cfg)
+	w := &worker{cfg: cfg, client: client, pace: pace, live: cfg.Live, unreach: unreach}
 	if before := cfg.BeforeSend; before != nil {
 		w.cfg.BeforeSend = func(j Job) error {
 			err := before(j)
@@ -176,7 +179,12 @@ func Run(ctx context.Context, cfg Config, client *Client, jobs iter.Seq[Job], si
 	// The stop rules are applied where the result is, before it queues
 	// for the sink, so dispatch stops at once.
 	rule, guard := &failureRule{cfg: cfg}, newNotFoundGuard(cfg)
-	finish := func(r Result) {
+	finish := func(it *item) {
+		r := it.r
+		if err := unreach.add(r, it.connected, client.host); err != nil && stopCtx.Err() == nil {
+			cfg.Log.Error().Err(err).Msg("nothing reaches the API: stopping the run")
+			stop(err)
+		}
 		if r.Outcome == Unauthorized {
 			stop(ErrUnauthorized)
 		}
@@ -241,7 +249,7 @@ func Run(ctx context.Context, cfg Config, client *Client, jobs iter.Seq[Job], si
 		case <-stopCtx.Done():
 		}
 		it.stopped(stopCtx)
-		finish(it.r)
+		finish(it)
 	}
 	for range cfg.Concurrency {
 		g.Go(func() error {
@@ -266,7 +274,7 @@ func Run(ctx context.Context, cfg Config, client *Client, jobs iter.Seq[Job], si
 				}
 				d, done := w.attempt(stopCtx, reqCtx, it)
 				if done {
-					finish(it.r)
+					finish(it)
 					continue
 				}
 				senders.Add(1)
@@ -293,7 +301,8 @@ func Run(ctx context.Context, cfg Config, client *Client, jobs iter.Seq[Job], si
 	switch {
 	case cause == nil:
 		return guard.end()
-	case errors.Is(cause, ErrUnauthorized), errors.Is(cause, ErrTooManyFailures), errors.Is(cause, ErrWrongWorkspace), errors.Is(cause, ErrRecord):
+	case errors.Is(cause, ErrUnauthorized), errors.Is(cause, ErrTooManyFailures), errors.Is(cause, ErrWrongWorkspace), errors.Is(cause, ErrRecord),
+		errors.Is(cause, ErrUnreachable):
 		return cause
 	default:
 		return fmt.Errorf("%w: %w", ErrInterrupted, cause)
@@ -344,6 +353,8 @@ func stoppedBecause(stopCtx context.Context) string {
 		return "not sent: the run stopped because none of the first IDs sent exists for this key"
 	case errors.Is(cause, ErrRecord):
 		return "not sent: the run stopped because the report could not be written"
+	case errors.Is(cause, ErrUnreachable):
+		return "not sent: the run stopped because nothing reaches the API"
 	default:
 		return "not sent: the run was interrupted"
 	}

@@ -11,19 +11,21 @@ import (
 // worker holds what every attempt shares: the client and the pacer (the
 // shared rate and the Retry-After pause).
 type worker struct {
-	cfg    Config
-	client *Client
-	pace   *pacer
-	live   *Live
+	cfg     Config
+	client  *Client
+	pace    *pacer
+	live    *Live
+	unreach *unreachableRule
 }
 
 // item is one job between its attempts.
 type item struct {
-	job     Job
-	r       Result
-	n       int    // attempts made
-	reached bool   // an attempt may have reached the server
-	detail  string // the last attempt's detail, for a stop message
+	job       Job
+	r         Result
+	n         int    // attempts made
+	reached   bool   // an attempt may have reached the server
+	connected bool   // an attempt of this run connected
+	detail    string // the last attempt's detail, for a stop message
 }
 
 func newItem(job Job) *item {
@@ -56,6 +58,8 @@ func (w *worker) attempt(stopCtx, reqCtx context.Context, it *item) (wait time.D
 	a := w.client.Cancel(actx, it.job.ID)
 	cancel()
 	w.pace.answer(w.cfg.Clock.Now(), sentAt, a)
+	w.unreach.attempt(a)
+	it.connected = it.connected || !connectFailure(a)
 	if n == 1 {
 		r.StartedAt = a.Start.UTC().Truncate(time.Millisecond) // the report's precision, so a resumed row reads back the same
 	}

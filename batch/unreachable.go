@@ -1,0 +1,72 @@
+package batch
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+)
+
+// unreachableRule stops a run that reaches nothing: when the first rows
+// to settle (Config.MinSample of them, at most Config.Concurrency, at
+// least one) all ended with every attempt failing to connect (a DNS
+// error, a refused connection, a connect timeout) and no attempt of the
+// run has connected at all, the host is wrong or down, and retrying each
+// row for minutes would only say so later. One attempt that connects
+// turns the rule off for the run: failures after that are the failure
+// rule's. It is safe for concurrent use.
+type unreachableRule struct {
+	need int
+
+	mu        sync.Mutex
+	connected bool // an attempt of the run connected
+	rows      int  // rows settled so far that never connected
+	tripped   bool
+}
+
+func newUnreachableRule(cfg Config) *unreachableRule {
+	return &unreachableRule{need: max(1, min(cfg.MinSample, cfg.Concurrency))}
+}
+
+// attempt records one attempt's end.
+func (u *unreachableRule) attempt(a Attempt) {
+	if connectFailure(a) {
+		return
+	}
+	u.mu.Lock()
+	u.connected = true
+	u.mu.Unlock()
+}
+
+// add counts a settled row and returns ErrUnreachable, once, when the
+// rule trips. connected says whether any attempt of the row connected.
+func (u *unreachableRule) add(r Result, connected bool, host string) error {
+	if r.Attempts == 0 {
+		return nil
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.connected || connected || u.tripped {
+		u.connected = true
+		return nil
+	}
+	u.rows++
+	if u.rows < u.need {
+		return nil
+	}
+	u.tripped = true
+	return fmt.Errorf("%w: %s: every attempt of the first %d IDs failed to connect (%s); check the base URL, DNS and the network",
+		ErrUnreachable, host, u.rows, r.Error)
+}
+
+// connectFailure reports whether an attempt failed before its request
+// was written because no connection could be made: a DNS error, or a
+// dial that was refused or timed out.
+func connectFailure(a Attempt) bool {
+	if a.Err == nil || a.Written || a.HTTPStatus > 0 {
+		return false
+	}
+	var dnsErr *net.DNSError
+	var opErr *net.OpError
+	return errors.As(a.Err, &dnsErr) || (errors.As(a.Err, &opErr) && opErr.Op == "dial")
+}

@@ -48,6 +48,13 @@ const (
 	latencyMargin   = 100 * time.Millisecond // ...and this much above it stops the rise
 	tickEvery       = 10 * time.Millisecond  // the pace is decided at most this often
 	waitSlack       = 2 * time.Millisecond   // a place at the limiter due within this is taken at once
+	judgeAnswers    = 40                     // a cut is judged once this many answers to requests sent after it...
+	judgeActive     = time.Second            // ...over at least this much active time
+	judgeExpect     = 3                      // ...and enough to expect this much pushback at the share before the cut
+	judgeMaxAnswers = 200
+	stillAbove      = 0.25 // pushback share after a cut that cuts again before the judgement
+	cutHelped       = 0.35 // a cut stands when the pushback share after it is under this share of the one before; else it is undone
+	noiseMin        = 20   // once pushback is known to be noise, congestion needs this many recent answers to tell
 	ringSlot        = 100 * time.Millisecond
 	ringSlots       = 20 // 2 s of history
 )
@@ -61,6 +68,8 @@ type RateReport struct {
 	Allowed float64 `json:"api_allowed"`       // the rate the API was seen to allow; 0 when it never pushed back
 	HeldBy  HeldBy  `json:"held_by"`           // what held the pace at the end
 	Cuts    int     `json:"cuts"`              // times the API pushed back and the pace was cut
+	Undone  int     `json:"cuts_undone"`       // cuts undone: pushback went on at the same share at the lower pace
+	Noise   float64 `json:"pushback_noise"`    // share of answers refused whatever the pace (0 when none was seen)
 	Headers bool    `json:"api_rate_headers"`  // the API sent rate-limit headers
 	Ceiling float64 `json:"ceiling,omitempty"` // --rate N or --max-rate; 0 means none
 }
@@ -110,14 +119,38 @@ type pacer struct {
 	start, highest float64
 	cuts           int
 	lastPush       time.Time
+	probe          *cutProbe // the last cut, until it is judged
+	noise          float64   // share of answers pushed back whatever the pace
+	undone         int
+	limitSeen      bool                             // a cut helped, or the API said so: the API has a limit
 	epoch          chan struct{}                    // closed when the pace is cut: the waiter takes a new place
 	turn           chan struct{}                    // held by the one waiter that has a place at the limiter
 	trace          func(format string, args ...any) // tests: each decision, when set
 }
 
+// cutProbe judges a cut: an API's limit stops pushing back once the pace
+// is under it, while refusals that come whatever the pace (an overloaded
+// API's random 503s, say) come at the same share at the lower pace. A cut
+// that did not lower the share is undone, and that share is then taken
+// as noise rather than as a limit.
+type cutProbe struct {
+	at            time.Time
+	share         float64 // pushback share of answers before the cut
+	pushes, total int     // answers to requests sent after the cut, and how many pushed back
+	before        paceState
+}
+
+// paceState is what a cut changes.
+type paceState struct {
+	cur, wmax, est, gap float64
+	grown               time.Duration
+	slowStart           bool
+}
+
 // slot is 100 ms of history.
 type slot struct {
 	sends, answers int
+	pushes         int     // answers that pushed back
 	active         float64 // seconds not paused
 	rateInt        float64 // integral of the pace over active time
 	busyInt        float64 // integral of requests in flight
@@ -229,8 +262,15 @@ func (p *pacer) answer(now, sentAt time.Time, a Attempt) {
 		p.headerCap(q)
 	}
 	push := pushback(a)
-	if push {
-		p.lastPush = now
+	// A refusal that says when to come back is the API's limit speaking;
+	// a bare one may be noise.
+	explicit := a.RetryAfter > 0 || (q.Remaining == 0 && q.Reset > 0)
+	bare := push && !explicit
+	if bare {
+		p.slotAt(now).pushes++
+	}
+	if explicit || (bare && (p.noise == 0 || p.overNoise())) {
+		p.lastPush = now // no rise for a while
 	}
 	if a.HTTPStatus > 0 && !refused(a) {
 		p.slotAt(now).answers++ // the API took this one: it counts toward what it allows
@@ -245,10 +285,85 @@ func (p *pacer) answer(now, sentAt time.Time, a Attempt) {
 	if pauseFor > 0 {
 		p.extendPause(now, pauseFor)
 	}
-	if push && !sentAt.Before(p.lastCut) {
-		p.cut(now)
+	if p.probe != nil && !sentAt.Before(p.probe.at) {
+		p.probe.total++
+		if bare {
+			p.probe.pushes++
+		}
+	}
+	if push && !sentAt.Before(p.lastCut) && (explicit || p.congested()) {
+		if explicit || p.probe != nil {
+			p.limitSeen = true // the API's word, or heavy pushback through a cut
+		}
+		p.cut(now, bare)
+	} else if p.probe != nil {
+		p.judge(now)
 	}
 	p.tick(now)
+}
+
+// congested reports whether a bare refusal (no Retry-After, no
+// rate-limit headers at zero) of a request sent after the last cut is a
+// new congestion event. While the last cut is on probation, only heavy
+// pushback is; once refusals are known to come whatever the pace, only a
+// share well above that is.
+func (p *pacer) congested() bool {
+	if pr := p.probe; pr != nil {
+		return pr.pushes >= 2 && float64(pr.pushes) >= stillAbove*float64(pr.total)
+	}
+	return p.noise == 0 || p.overNoise()
+}
+
+// overNoise reports whether the last seconds' pushback share is well
+// above the share known to come whatever the pace.
+func (p *pacer) overNoise() bool {
+	_, answers, pushes, _ := p.recent(ringSlots * ringSlot)
+	n := float64(answers + pushes)
+	if n < noiseMin {
+		return false
+	}
+	// More than chance allows: two standard deviations of the count the
+	// noise alone would give, and one more.
+	expect := n * p.noise
+	return float64(pushes) > expect+2*math.Sqrt(expect*(1-p.noise))+1
+}
+
+// judge decides the last cut once enough answers came back after it: a
+// cut the pushback went on through at the same share is undone.
+func (p *pacer) judge(now time.Time) {
+	pr := p.probe
+	need := judgeAnswers
+	if pr.share > 0 {
+		need = max(need, min(int(judgeExpect/pr.share), judgeMaxAnswers))
+	}
+	if pr.total < need || now.Sub(pr.at) < judgeActive {
+		return
+	}
+	p.probe = nil
+	share := float64(pr.pushes) / float64(pr.total)
+	// What the cut can change is the share above the known noise.
+	over := func(s float64) float64 { return math.Max(s-p.noise, 0) }
+	if p.cur > cutMost*pr.before.cur {
+		return // too small a cut to tell
+	}
+	if pr.pushes == 0 || over(share) < cutHelped*over(pr.share) {
+		p.limitSeen = true // the cut helped: the API has a limit
+		return
+	}
+	if p.noise == 0 {
+		p.noise = share
+	} else {
+		p.noise = (p.noise + share) / 2
+	}
+	p.undone++
+	// Refusals at this share come whatever the pace: they say nothing of
+	// a limit, so the pace rises again as at the start.
+	b := pr.before
+	p.slowStart, p.wmax, p.est, p.gap, p.grown = true, b.wmax, b.est, b.gap, b.grown
+	if p.trace != nil {
+		p.trace("%s undo cut %.1f -> %.1f: pushback %.1f%% after, %.1f%% before", now.Format("05.000"), p.cur, b.cur, share*100, pr.share*100)
+	}
+	p.set(b.cur)
 }
 
 // refused reports whether the API turned the request away: a 429 (as the
@@ -298,10 +413,11 @@ func (p *pacer) headerCap(q Quota) {
 // the cubic then levels off there. Without, it halves the pace (quarters
 // it when the pushback came at once) and starts slow start again from
 // there, as TCP does after a loss it cannot measure.
-func (p *pacer) cut(now time.Time) {
+func (p *pacer) cut(now time.Time, bare bool) {
 	since := now.Sub(p.lastCut)
 	p.lastCut = now
 	p.cuts++
+	before := paceState{cur: p.cur, wmax: p.wmax, est: p.est, gap: p.gap, grown: p.grown, slowStart: p.slowStart}
 	// The estimate looks back no further than the last cut, at most
 	// estimateSpan (half a second in slow start, where the rate doubled
 	// within a longer span), lengthened when that holds too few answers.
@@ -310,11 +426,12 @@ func (p *pacer) cut(now time.Time) {
 		span = slowStartSpan
 	}
 	span = min(span, since)
-	sends, answers, active := p.recent(span)
+	sends, answers, pushes, active := p.recent(span)
 	for answers < estimateMin && span < ringSlots*ringSlot {
 		span = max(2*span, ringSlot)
-		sends, answers, active = p.recent(span)
+		sends, answers, pushes, active = p.recent(span)
 	}
+	p.probe = nil
 	base := p.cur
 	if active > 0 {
 		base = math.Min(base, float64(sends)/active)
@@ -347,6 +464,11 @@ func (p *pacer) cut(now time.Time) {
 		}
 		p.slowStart = false
 		p.gap, p.grown, p.est = p.wmax-next, 0, est
+		// A measured cut on a bare refusal is judged; a blind one came
+		// of heavy pushback, and one on a Retry-After of the API's word.
+		if bare {
+			p.probe = &cutProbe{at: now, before: before, share: float64(pushes) / float64(answers+pushes)}
+		}
 	} else {
 		next = base * cutBlind
 		if active < estimateMinSpan.Seconds() {
@@ -375,7 +497,7 @@ func (p *pacer) tick(now time.Time) {
 	}
 	p.lastTick = now
 	dt := min(max(now.Sub(from), 0), time.Second)
-	sends, answers, active := p.recent(time.Second)
+	sends, answers, _, active := p.recent(time.Second)
 	use := 1.0
 	if ri := p.rateIntegral(time.Second); ri > 0 && active >= 0.3 {
 		use = float64(sends) / ri
@@ -512,15 +634,16 @@ func (p *pacer) slotAt(t time.Time) *slot {
 	return &p.ring[((n%ringSlots)+ringSlots)%ringSlots]
 }
 
-// recent sums the last span of history: attempts sent, answers that were
-// not pushback, and the active seconds.
-func (p *pacer) recent(span time.Duration) (sends, answers int, active float64) {
+// recent sums the last span of history: attempts sent, answers the API
+// took, bare refusals, and the active seconds.
+func (p *pacer) recent(span time.Duration) (sends, answers, pushes int, active float64) {
 	p.each(span, func(s *slot) {
 		sends += s.sends
 		answers += s.answers
+		pushes += s.pushes
 		active += s.active
 	})
-	return sends, answers, active
+	return sends, answers, pushes, active
 }
 
 func (p *pacer) rateIntegral(span time.Duration) (v float64) {
@@ -559,9 +682,15 @@ func (p *pacer) report() RateReport {
 		return math.Round(r*10) / 10
 	}
 	r := RateReport{Auto: p.auto, Start: inf(p.start), Highest: inf(p.highest), Final: inf(p.cur),
-		HeldBy: p.held, Cuts: p.cuts, Headers: p.hdrSeen, Ceiling: inf(p.ceiling)}
-	if p.cuts > 0 || p.hdrCap > 0 {
-		r.Allowed = inf(math.Max(p.wmax, p.hdrCap))
+		HeldBy: p.held, Cuts: p.cuts, Undone: p.undone, Noise: math.Round(p.noise*1000) / 1000,
+		Headers: p.hdrSeen, Ceiling: inf(p.ceiling)}
+	switch {
+	case p.hdrCap > 0:
+		r.Allowed = inf(p.hdrCap)
+	case p.limitSeen && p.cur <= 1.1*p.wmax:
+		// Well above where the last cut levelled off, the API let the
+		// pace through: what it allows is not known.
+		r.Allowed = inf(p.wmax)
 	}
 	return r
 }

@@ -21,7 +21,9 @@ type simAPI struct {
 	burst      float64
 	window     time.Duration // fixed window mode
 	retryAfter bool
-	headers    bool // answers carry the limit as RateLimit-Policy
+	headers    bool    // answers carry the limit as RateLimit-Policy
+	noise      float64 // this share of requests is refused (503) whatever the rate
+	noiseAt    float64
 
 	tokens  float64
 	last    time.Time
@@ -30,6 +32,15 @@ type simAPI struct {
 }
 
 func (s *simAPI) take(now time.Time) (ok bool, retry time.Duration) {
+	if s.noise > 0 {
+		// golden-ratio steps spread the refusals evenly but not periodically
+		if s.noiseAt = math.Mod(s.noiseAt+0.618034, 1); s.noiseAt < s.noise {
+			return false, -1
+		}
+	}
+	if s.limit == 0 {
+		return true, 0
+	}
 	if s.window > 0 {
 		if s.winEnd.IsZero() || !now.Before(s.winEnd) {
 			for s.winEnd.IsZero() || !now.Before(s.winEnd) {
@@ -162,14 +173,18 @@ func simulate(cfg Config, api *simAPI, calls int, latency time.Duration, trace f
 			a := Attempt{HTTPStatus: 200, Verdict: Verdict{Outcome: Canceled, RemovedJobs: 1}, Duration: latency}
 			a.Quota.Remaining = -1
 			ok, retry := api.take(now)
-			if !ok {
+			switch {
+			case !ok && retry < 0:
+				a = Attempt{HTTPStatus: 503, Verdict: Verdict{Outcome: ServerError, RemovedJobs: -1}, Duration: latency}
+				a.Quota.Remaining = -1
+			case !ok:
 				res.rejected++
 				a = Attempt{HTTPStatus: 429, Verdict: Verdict{Outcome: RateLimited, RemovedJobs: -1}, Duration: latency}
 				a.Quota.Remaining = -1
 				if api.retryAfter {
 					a.RetryAfter = retry
 				}
-			} else {
+			default:
 				arrivals = append(arrivals, now)
 			}
 			if api.headers {
@@ -250,5 +265,52 @@ func TestPacerSimulatedLimits(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// Refusals that come whatever the rate (an overloaded API's 503s) are not
+// a limit: a cut they cause is undone, and the pace stays near what was
+// asked for instead of sinking with every refusal.
+func TestPacerSimulatedNoise(t *testing.T) {
+	t.Parallel()
+	cells := []struct {
+		name string
+		api  simAPI
+		cfg  func(*Config)
+		want float64 // goodput at least this
+	}{
+		{"8% 503 auto max-rate 200", simAPI{noise: 0.08}, func(c *Config) { c.AutoRate, c.MaxRate = true, 200 }, 0.8 * 200 * 0.92},
+		{"8% 503 rate 200", simAPI{noise: 0.08}, func(c *Config) { c.Rate = 200 }, 0.8 * 200 * 0.92},
+		{"5% 503 and a 150/s bucket", simAPI{noise: 0.05, limit: 150, burst: 15, retryAfter: true}, func(c *Config) { c.AutoRate = true }, 0.8 * 150},
+		{"5% 503 and a 150/s bucket without Retry-After", simAPI{noise: 0.05, limit: 150, burst: 15}, func(c *Config) { c.AutoRate = true }, 0.8 * 150},
+		{"10% 503 and a 150/s bucket without Retry-After, rate 1000", simAPI{noise: 0.1, limit: 150, burst: 15, noiseAt: 0.3}, func(c *Config) { c.Rate = 1000 }, 0.7 * 150}, // the hardest mix: bare refusals of both kinds
+	}
+	for _, c := range cells {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := testConfig()
+			cfg.Concurrency, cfg.MaxAttempts = 32, 20
+			c.cfg(&cfg)
+			api := c.api
+			var trace func(string, ...any)
+			if testing.Verbose() {
+				trace = t.Logf
+			}
+			const calls = 6000
+			r := simulate(cfg, &api, calls, time.Millisecond, trace)
+			t.Logf("%s: %s", c.name, r)
+			if r.canceled != calls {
+				t.Errorf("%d of %d canceled", r.canceled, calls)
+			}
+			if r.goodput < c.want {
+				t.Errorf("goodput %.1f/s, want at least %.1f/s", r.goodput, c.want)
+			}
+			if api.limit == 0 && r.report.Allowed != 0 {
+				t.Errorf("the report says the API allowed %.1f/s; it has no limit", r.report.Allowed)
+			}
+			if r.report.Noise == 0 {
+				t.Errorf("the report names no pushback noise: %+v", r.report)
+			}
+		})
 	}
 }

@@ -70,8 +70,18 @@ func TestPacerOneCutPerEvent(t *testing.T) {
 	if after >= 100 || after < MinRate {
 		t.Errorf("cut to %.1f/s from 100/s", after)
 	}
-	// A request sent after the cut that is pushed back is a new event.
+	// A request sent after the cut that is pushed back is a new event,
+	// once the cut is judged: good answers, enough to expect a few 429s
+	// had the cut not helped.
 	t2 := t1.Add(10 * time.Millisecond)
+	for range judgeMaxAnswers {
+		exchange(p, t2, ok200())
+		t2 = t2.Add(10 * time.Millisecond)
+	}
+	if p.probe != nil {
+		t.Fatalf("the cut was not judged after %d good answers", judgeMaxAnswers)
+	}
+	after, _ = p.status()
 	p.sent(t2)
 	p.answer(t2.Add(time.Millisecond), t2, status(503, ServerError, 0))
 	if r, _ := p.status(); r >= after || p.cuts != 2 {
@@ -275,5 +285,60 @@ func TestPacerNoRiseWithoutAnswers(t *testing.T) {
 	}
 	if r, _ := p.status(); r > 2*AutoStartRate {
 		t.Errorf("rose to %.1f/s on attempts that got no answer", r)
+	}
+}
+
+// A bare refusal that comes at the same share after a cut as before it
+// is not the API's limit: the cut is undone and that share is noise,
+// which later cuts need to rise well above.
+func TestPacerUndoesCutThatDidNotHelp(t *testing.T) {
+	t.Parallel()
+	p, t0 := pacerAt(t, func(c *Config) { c.AutoRate, c.Rate = false, 100 })
+	now := t0
+	step := func(i int) {
+		a := ok200()
+		if i%12 == 11 { // one in twelve refused, whatever the pace
+			a = status(503, ServerError, 0)
+		}
+		exchange(p, now, a)
+		r, _ := p.status() // sent at the pace, at most 100/s
+		now = now.Add(max(10*time.Millisecond, time.Duration(float64(time.Second)/r)))
+	}
+	i := 0
+	for ; p.cuts == 0 && i < 1000; i++ {
+		step(i)
+	}
+	cut, _ := p.status()
+	if p.cuts != 1 || cut >= 100 {
+		t.Fatalf("the first refusals did not cut: %.1f/s, %d cuts", cut, p.cuts)
+	}
+	for ; p.undone == 0 && i < 2000; i++ {
+		step(i)
+	}
+	r := p.report()
+	if r.Undone == 0 || r.Noise < 0.05 || r.Noise > 0.12 {
+		t.Fatalf("the cut to %.1f/s was not undone as noise: %+v", cut, r)
+	}
+	if r.Allowed != 0 {
+		t.Errorf("the report says the API allowed %.1f/s: it never limited the rate", r.Allowed)
+	}
+	for end := i + 1000; i < end; i++ { // 10 s more of the same
+		step(i)
+	}
+	if r, _ := p.status(); r < 90 {
+		t.Errorf("the pace sank to %.1f/s under refusals that come whatever the pace", r)
+	}
+	// Refusals well above the noise are congestion again.
+	before := p.cuts
+	for j := 0; p.cuts == before && j < 200; j++ {
+		a := ok200()
+		if j%3 == 0 {
+			a = status(503, ServerError, 0)
+		}
+		exchange(p, now, a)
+		now = now.Add(10 * time.Millisecond)
+	}
+	if p.cuts == before {
+		t.Errorf("a third of answers refused did not cut with noise at %.1f%%", p.noise*100)
 	}
 }

@@ -106,6 +106,9 @@ func (j *job) logEnd(s report.Summary, code int, aborted *string) {
 		if r.Allowed > 0 {
 			ev = ev.Float64("api_allowed_rps", r.Allowed)
 		}
+		if r.Noise > 0 {
+			ev = ev.Float64("pushback_noise", r.Noise)
+		}
 	}
 	if aborted != nil {
 		ev = ev.Str("aborted", *aborted)

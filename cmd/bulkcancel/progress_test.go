@@ -478,6 +478,10 @@ func TestPaceSummary(t *testing.T) {
 	if got := paceSummary(c, 10); !strings.Contains(got, "no ceiling at the end") || !strings.Contains(got, "--concurrency, not the rate") || strings.Contains(got, "API allowed") {
 		t.Errorf("no ceiling, concurrency: %q", got)
 	}
+	n := &batch.RateReport{Start: 200, Highest: 200, Final: 200, HeldBy: batch.HeldByRate, Cuts: 1, Undone: 1, Noise: 0.08}
+	if got := paceSummary(n, 3000); !strings.Contains(got, "About 8% of answers were refusals that came whatever the pace") || strings.Contains(got, "API allowed") {
+		t.Errorf("refusals that were noise: %q", got)
+	}
 	if got := paceSummary(r, 0); got != "" {
 		t.Errorf("nothing sent: %q", got)
 	}

@@ -25,9 +25,8 @@ import (
 )
 
 // fzStatuses are the HTTP statuses an envelope with a responseCode must be
-// indifferent to. A 3xx is left out: SPEC.md says both that the envelope
-// decides and that a redirect is unexpected_response, and either reading
-// may win.
+// indifferent to. A 3xx is left out: two rules meet there (the envelope
+// decides; a redirect is unexpected_response), and either may win.
 var fzStatuses = []int{0, 200, 400, 401, 404, 429, 500, 503}
 
 // fzAddEnvelopeSeeds adds every file of ../testdata/envelopes with a few

@@ -2,10 +2,12 @@ package batch_test
 
 // Security tests, end to end through batch.Run against the fake API or a
 // hostile httptest.Server: what an input file, a server's answer or a
-// redirect can make the client do (SPEC.md, "Security"). This file holds
-// the helpers they share and the call ID tests (one path segment, what is
-// never sent); security_http_test.go the server and network side;
-// security_key_test.go the key.
+// redirect can make the client do. The rules: the key travels in x-api-key
+// and nowhere else, and no answer gets it into a result or a log; an ID is
+// one path segment or is not sent; a redirect is not followed; a body is
+// read up to a limit. This file holds the helpers they share and the call
+// ID tests (one path segment, what is never sent); security_http_test.go
+// the server and network side; security_key_test.go the key.
 
 import (
 	"bytes"

@@ -3,7 +3,7 @@ package main
 // The key must appear in no output of the command: not on stdout or stderr
 // (debug logs included), not in PREFIX.csv or PREFIX.json, not in --help,
 // whatever the run meets: retries, drops, a wrong key, a server that
-// echoes the key back. SPEC.md, "Security".
+// echoes the key back.
 
 import (
 	"bytes"

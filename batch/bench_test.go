@@ -15,7 +15,6 @@ import (
 	"io"
 	"iter"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -23,6 +22,7 @@ import (
 
 	"github.com/subverseai/bulkcancel/batch"
 	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
+	"github.com/subverseai/bulkcancel/internal/testutil"
 	"github.com/subverseai/bulkcancel/report"
 )
 
@@ -177,9 +177,9 @@ func benchSink(b *testing.B, withReport bool) (sink func(batch.Result) error, do
 
 // BenchmarkRun runs the engine end to end at --rate 0, one op per row:
 // against a stub transport (engine and client only), and against the
-// fake over loopback (httptest.NewServer(fake.New(...)), client and
-// server in one process: allocs then include the server's), each with
-// and without the report CSV written.
+// fake over loopback (testutil.StartFake, client and server in one
+// process: allocs then include the server's), each with and without the
+// report CSV written.
 func BenchmarkRun(b *testing.B) {
 	for _, tc := range []struct {
 		name       string
@@ -196,11 +196,9 @@ func BenchmarkRun(b *testing.B) {
 			ids := make([]string, b.N)
 			var client *batch.Client
 			if tc.loopback {
-				srv := fake.New(fake.Options{APIKey: benchKey})
+				srv, url := testutil.StartFake(b, fake.Options{APIKey: benchKey})
 				ids = srv.Seed(b.N)
-				ts := httptest.NewServer(srv)
-				defer ts.Close()
-				base, err := batch.ParseBaseURL(ts.URL + "/api")
+				base, err := batch.ParseBaseURL(url)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -43,7 +43,7 @@ func TestClassifyEnvelopes(t *testing.T) {
 		"json-array.json":          {false, 0, "", -1, []want{{200, UnexpectedResponse}, {503, ServerError}}},
 		"json-not-envelope.json":   {false, 0, "", -1, []want{{200, UnexpectedResponse}, {301, UnexpectedResponse}}},
 	}
-	files, err := filepath.Glob(filepath.Join("..", "testdata", "envelopes", "*"))
+	files, err := filepath.Glob(filepath.Join("testdata", "envelopes", "*"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no envelope files: %v", err)
 	}

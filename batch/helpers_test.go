@@ -2,27 +2,24 @@ package batch
 
 import (
 	"context"
-	"net/http/httptest"
 	"sort"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
+	"github.com/subverseai/bulkcancel/internal/testutil"
 )
 
-const testKey = "test-key"
+// testKey is the key the tests' clients send; a fake accepts it unless
+// its options say another.
+const testKey = fake.DefaultAPIKey
 
 // startFake serves a fake API and returns it with a client pointed at it.
 func startFake(t *testing.T, opts fake.Options) (*fake.Server, *Client) {
 	t.Helper()
-	if opts.APIKey == "" {
-		opts.APIKey = testKey
-	}
-	srv := fake.New(opts)
-	ts := httptest.NewServer(srv)
-	t.Cleanup(ts.Close)
-	return srv, newTestClient(t, ts.URL+"/api", testKey, 8)
+	srv, base := testutil.StartFake(t, opts)
+	return srv, newTestClient(t, base, testKey, 8)
 }
 
 func newTestClient(t *testing.T, base, key string, concurrency int) *Client {

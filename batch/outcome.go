@@ -1,7 +1,9 @@
 package batch
 
 // Outcome is what happened to one input row. The set of outcomes and their
-// meaning is part of the external contract (SPEC.md, "Outcomes").
+// meaning are part of the external contract: they are the report's outcome
+// column, which --resume and the user's scripts read, so none is renamed
+// or given another meaning.
 type Outcome string
 
 // The outcomes a row can end with.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
+	"github.com/subverseai/bulkcancel/internal/testutil"
 )
 
 func TestRunMixedStatuses(t *testing.T) {
@@ -178,12 +179,10 @@ func TestRunTimeoutAfterSendIsAmbiguous(t *testing.T) {
 
 func TestRunUnauthorizedStopsAtOnce(t *testing.T) {
 	t.Parallel()
-	srv := fake.New(fake.Options{APIKey: "right"})
+	srv, base := testutil.StartFake(t, fake.Options{APIKey: "right"})
 	ids := srv.Seed(500)
-	ts := httptest.NewServer(srv)
-	defer ts.Close()
 	const conc = 4
-	c := newTestClient(t, ts.URL, "wrong", conc)
+	c := newTestClient(t, base, "wrong", conc)
 	cfg := testConfig()
 	cfg.Concurrency = conc
 	got, err := runAll(t, context.Background(), cfg, c, ids)

@@ -4,7 +4,6 @@ package batch_test
 // echoing it back never gets it into a result or a log.
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/subverseai/bulkcancel/batch"
+	"github.com/subverseai/bulkcancel/internal/testutil"
 )
 
 // TestSecKeyOnlyInHeader: the key travels in x-api-key and nowhere else in
@@ -118,7 +118,7 @@ func TestSecEchoedKeyIsRedacted(t *testing.T) {
 		}
 	}))
 	defer ts.Close()
-	logs := &secLogBuffer{}
+	logs := &testutil.Buffer{}
 	cfg := secConfig(1)
 	cfg.Log = zerolog.New(logs)
 	ids := []string{"envelope", "escaped", "html", "gateway", "redirect", "unauthorized"}
@@ -217,22 +217,4 @@ func TestSecEchoedEscapedKeyCutBySnippet(t *testing.T) {
 			}
 		}
 	}
-}
-
-// secLogBuffer collects log lines written from several goroutines.
-type secLogBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *secLogBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *secLogBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -2,10 +2,12 @@ package batch_test
 
 // Security tests, end to end through batch.Run against the fake API or a
 // hostile httptest.Server: what an input file, a server's answer or a
-// redirect can make the client do (SPEC.md, "Security"). This file holds
-// the helpers they share and the call ID tests (one path segment, what is
-// never sent); security_http_test.go the server and network side;
-// security_key_test.go the key.
+// redirect can make the client do. The rules: the key travels in x-api-key
+// and nowhere else, and no answer gets it into a result or a log; an ID is
+// one path segment or is not sent; a redirect is not followed; a body is
+// read up to a limit. This file holds the helpers they share and the call
+// ID tests (one path segment, what is never sent); security_http_test.go
+// the server and network side; security_key_test.go the key.
 
 import (
 	"bytes"
@@ -22,6 +24,7 @@ import (
 
 	"github.com/subverseai/bulkcancel/batch"
 	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
+	"github.com/subverseai/bulkcancel/internal/testutil"
 )
 
 const secKey = "sec-key-3b9d"
@@ -111,20 +114,9 @@ func secRun(t *testing.T, cfg batch.Config, c *batch.Client, data []byte) (map[i
 	return rows, runErr
 }
 
-// secStartFake serves a fake API accepting secKey and returns it with its
-// base URL.
-func secStartFake(t *testing.T, opts fake.Options) (*fake.Server, string) {
-	t.Helper()
-	opts.APIKey = secKey
-	srv := fake.New(opts)
-	ts := httptest.NewServer(srv)
-	t.Cleanup(ts.Close)
-	return srv, ts.URL + "/api"
-}
-
 func TestSecIDIsOnePathSegment(t *testing.T) {
 	t.Parallel()
-	srv, base := secStartFake(t, fake.Options{})
+	srv, base := testutil.StartFake(t, fake.Options{APIKey: secKey})
 	for _, id := range secHostileIDs {
 		srv.Add(id, fake.StatusQueued)
 	}
@@ -245,7 +237,7 @@ func TestSecCheckID(t *testing.T) {
 // and the server never hears of them, however often they repeat.
 func TestSecInvalidIDsAreNeverSent(t *testing.T) {
 	t.Parallel()
-	srv, base := secStartFake(t, fake.Options{})
+	srv, base := testutil.StartFake(t, fake.Options{APIKey: secKey})
 	srv.Add("good", fake.StatusQueued)
 	bad := []string{"", "   ", ".", "..", " .. ", strings.Repeat("x", 129), "a\x00b", "a\nb", "a\u0085b", "a\xffb", "a\x7f", "a\x00b"}
 	rows, err := secRun(t, secConfig(2), secClient(t, secPlainClient(), base), secCSV(t, append(bad, "good")))

@@ -14,7 +14,7 @@ import (
 // every status, classifies through the cache exactly as Classify does,
 // on a miss and on a hit, also after eviction.
 func TestVerdictCacheMatchesClassify(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("..", "testdata", "envelopes", "*"))
+	files, err := filepath.Glob(filepath.Join("testdata", "envelopes", "*"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no envelope files: %v", err)
 	}

@@ -1,6 +1,7 @@
 // Package report writes a run's per-row report (a CSV streamed as rows
 // finish and a JSON document at the end) and reads an earlier report back
-// to resume from it.
+// to resume from it. cmd/bulkcancel hands it each batch.Result as the run
+// produces it.
 package report
 
 import "reflect"

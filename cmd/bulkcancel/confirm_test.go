@@ -5,10 +5,8 @@ package main
 // meets the same under a real pseudo-terminal.
 
 import (
-	"bytes"
 	"errors"
 	"io"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,6 +16,7 @@ import (
 	"time"
 
 	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
+	"github.com/subverseai/bulkcancel/internal/testutil"
 )
 
 // ttyStartFake serves a fake API with key "k" and n queued-or-not calls;
@@ -25,18 +24,15 @@ import (
 func ttyStartFake(t *testing.T, opts fake.Options, n int) (*fake.Server, string, []string) {
 	t.Helper()
 	opts.APIKey = "k"
-	srv := fake.New(opts)
-	ids := srv.Seed(n)
-	ts := httptest.NewServer(srv)
-	t.Cleanup(ts.Close)
-	return srv, ts.URL + "/api", ids
+	srv, base := testutil.StartFake(t, opts)
+	return srv, base, srv.Seed(n)
 }
 
 // ttyEnv is an env for run with the key and base URL set, stdin as given,
 // and stdout and stderr captured. stderr is not a terminal and openTTY is
 // nil unless the test sets them.
-func ttyEnv(base, stdin string) (*env, *progBuffer, *progBuffer) {
-	var stdout, stderr progBuffer
+func ttyEnv(base, stdin string) (*env, *testutil.Buffer, *testutil.Buffer) {
+	var stdout, stderr testutil.Buffer
 	vars := map[string]string{"SUBVERSE_API_KEY": "k", "SUBVERSE_BASE_URL": base}
 	return &env{
 		stdin: strings.NewReader(stdin), stdout: &stdout, stderr: &stderr,
@@ -49,31 +45,19 @@ func ttyEnv(base, stdin string) (*env, *progBuffer, *progBuffer) {
 // ttyFake is a terminal for the confirmation: what the tool writes is
 // kept, what it reads comes from a pipe the test writes the answer into.
 type ttyFake struct {
+	testutil.Buffer
 	in     *io.PipeReader
-	mu     sync.Mutex
-	out    bytes.Buffer
+	mu     sync.Mutex // guards closed
 	closed bool
 }
 
 func (f *ttyFake) Read(p []byte) (int, error) { return f.in.Read(p) }
-
-func (f *ttyFake) Write(p []byte) (int, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.out.Write(p)
-}
 
 func (f *ttyFake) Close() error {
 	f.mu.Lock()
 	f.closed = true
 	f.mu.Unlock()
 	return f.in.Close()
-}
-
-func (f *ttyFake) written() string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.out.String()
 }
 
 // ttyAnswering returns an openTTY whose terminal gets answer typed into it
@@ -137,7 +121,7 @@ func TestTTYConfirm(t *testing.T) {
 			if *tty == nil {
 				t.Fatalf("the question was not asked; stderr:\n%s", stderr)
 			}
-			asked := (*tty).written()
+			asked := (*tty).String()
 			host := strings.TrimPrefix(strings.TrimSuffix(base, "/api"), "http://")
 			wantQ := "standard input: 4 rows; 3 to send, 1 duplicate.\nCancel 3 calls at " + host + "? [y/N] "
 			if asked != wantQ {

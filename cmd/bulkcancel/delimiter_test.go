@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
+	"github.com/subverseai/bulkcancel/internal/testutil"
 )
 
 // exportInput writes a spreadsheet export of ids separated by sep, with a
@@ -43,7 +44,7 @@ func TestDelimiterExportEndToEnd(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			srv, base := startHarnessFake(t, fake.Options{})
+			srv, base := testutil.StartFake(t, fake.Options{})
 			in, queued := exportInput(t, srv, tc.sep, 25)
 			prefix := filepath.Join(t.TempDir(), "r")
 			res := runCmd(t, nil, "", "--base-url", base, "--rate", "0", "--log-format", "json", "--report", prefix, in)
@@ -83,7 +84,7 @@ func TestDelimiterExportEndToEnd(t *testing.T) {
 // fix; --delimiter given reads the file as asked.
 func TestDelimiterMistakes(t *testing.T) {
 	t.Parallel()
-	srv, base := startHarnessFake(t, fake.Options{})
+	srv, base := testutil.StartFake(t, fake.Options{})
 	in, _ := exportInput(t, srv, ";", 25)
 	dir := t.TempDir()
 	both := writeFile(t, dir, "both.csv", "a;b\tc\n1;2\t3\n")

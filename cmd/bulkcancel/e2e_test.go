@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
+	"github.com/subverseai/bulkcancel/internal/testutil"
 )
 
 // mixedInput builds a CSV of n data rows mixing every kind of row the
@@ -85,7 +86,7 @@ func TestEndToEndMixedInput(t *testing.T) {
 	for _, mode := range []string{"http-status", "envelope-200"} {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
-			srv, base := startHarnessFake(t, fake.Options{Envelope200: mode == "envelope-200"})
+			srv, base := testutil.StartFake(t, fake.Options{Envelope200: mode == "envelope-200"})
 			data, rowIDs, want := mixedInput(srv, 1000)
 			dir := t.TempDir()
 			in := writeFile(t, dir, "in.csv", data)
@@ -166,7 +167,7 @@ func TestEndToEndMixedInput(t *testing.T) {
 
 func TestEndToEndNotFinalThenResume(t *testing.T) {
 	t.Parallel()
-	srv, base := startHarnessFake(t, fake.Options{Faults: fake.Faults{P500: 0.4, Seed: 7}})
+	srv, base := testutil.StartFake(t, fake.Options{Faults: fake.Faults{P500: 0.4, Seed: 7}})
 	ids := srv.Seed(200)
 	dir, in := idsInput(t, ids)
 	first := filepath.Join(dir, "first")
@@ -242,7 +243,7 @@ func TestEndToEndAborts(t *testing.T) {
 	t.Parallel()
 	t.Run("every answer 401", func(t *testing.T) {
 		t.Parallel()
-		srv, base := startHarnessFake(t, fake.Options{})
+		srv, base := testutil.StartFake(t, fake.Options{})
 		ids := srv.Seed(1000)
 		dir, in := idsInput(t, ids)
 		prefix := filepath.Join(dir, "r")
@@ -263,7 +264,7 @@ func TestEndToEndAborts(t *testing.T) {
 	})
 	t.Run("every answer 500", func(t *testing.T) {
 		t.Parallel()
-		srv, base := startHarnessFake(t, fake.Options{Faults: fake.Faults{P500: 1}})
+		srv, base := testutil.StartFake(t, fake.Options{Faults: fake.Faults{P500: 1}})
 		ids := srv.Seed(2000)
 		dir, in := idsInput(t, ids)
 		prefix := filepath.Join(dir, "r")

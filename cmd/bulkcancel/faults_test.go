@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
+	"github.com/subverseai/bulkcancel/internal/testutil"
 )
 
 // runFileLimited runs the binary with its file size limited to about
@@ -26,7 +27,7 @@ func runFileLimited(t *testing.T, limitKiB int, args ...string) cmdResult {
 	script := fmt.Sprintf(`ulimit -f %d && exec "$0" "$@"`, limitKiB)
 	cmd := exec.Command("sh", append([]string{"-c", script, bulkcancelBinary(t)}, args...)...)
 	cmd.Env = append(os.Environ(), "SUBVERSE_API_KEY="+harnessKey)
-	var out, errw syncBuffer
+	var out, errw testutil.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errw
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -98,7 +99,7 @@ func shellSplit(t *testing.T, s string) []string {
 // sent, the exit is 3, and the printed command redoes the whole job.
 func TestReportFailsWhileCarrying(t *testing.T) {
 	t.Parallel()
-	srv, base := startHarnessFake(t, fake.Options{})
+	srv, base := testutil.StartFake(t, fake.Options{})
 	ids := srv.Seed(3000)
 	dir, in := idsInput(t, ids)
 	full := filepath.Join(dir, "full")
@@ -135,7 +136,7 @@ func TestReportFailsWhileCarrying(t *testing.T) {
 // the failed run canceled without recording it.
 func TestReportFailsMidRun(t *testing.T) {
 	t.Parallel()
-	srv, base := startHarnessFake(t, fake.Options{})
+	srv, base := testutil.StartFake(t, fake.Options{})
 	ids := srv.Seed(3000)
 	queued := map[string]bool{}
 	for _, id := range ids {
@@ -216,7 +217,7 @@ func TestSIGHUPStops(t *testing.T) {
 	for _, ignored := range []bool{false, true} {
 		t.Run(fmt.Sprintf("ignored=%v", ignored), func(t *testing.T) {
 			t.Parallel()
-			srv, base := startHarnessFake(t, fake.Options{})
+			srv, base := testutil.StartFake(t, fake.Options{})
 			ids := srv.Seed(200)
 			dir, in := idsInput(t, ids)
 			prefix := filepath.Join(dir, "r")
@@ -271,7 +272,7 @@ func TestSIGHUPStops(t *testing.T) {
 // still finishes, writes both reports and exits with its own code.
 func TestClosedPipe(t *testing.T) {
 	t.Parallel()
-	srv, base := startHarnessFake(t, fake.Options{})
+	srv, base := testutil.StartFake(t, fake.Options{})
 	ids := srv.Seed(300)
 	dir, in := idsInput(t, ids)
 	prefix := filepath.Join(dir, "r")

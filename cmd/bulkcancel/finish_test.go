@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
+	"github.com/subverseai/bulkcancel/internal/testutil"
 )
 
 // TestFinishCommandRuns runs the printed "finish the job" command, parsed
@@ -18,7 +19,7 @@ import (
 // earlier one, skipping a prefix that exists; the JSON report holds the
 // same command as finish_command, null once every row is final.
 func TestFinishCommandRuns(t *testing.T) {
-	srv, base := startHarnessFake(t, fake.Options{Faults: fake.Faults{P429: 1, FirstN: 2, Seed: 1}})
+	srv, base := testutil.StartFake(t, fake.Options{Faults: fake.Faults{P429: 1, FirstN: 2, Seed: 1}})
 	ids := srv.Seed(10) // every first and second attempt is pushback: few, or the pace sinks to 1/s
 	dir := t.TempDir()
 	t.Chdir(dir)
@@ -79,7 +80,7 @@ func finishFromJSON(t *testing.T, b []byte) []string {
 // the summary says to pipe the same input again.
 func TestFinishCommandStdin(t *testing.T) {
 	t.Parallel()
-	srv, base := startHarnessFake(t, fake.Options{Faults: fake.Faults{P429: 1, FirstN: 1, Seed: 1}})
+	srv, base := testutil.StartFake(t, fake.Options{Faults: fake.Faults{P429: 1, FirstN: 1, Seed: 1}})
 	ids := srv.Seed(5)
 	prefix := filepath.Join(t.TempDir(), "r")
 	r := runCmd(t, nil, strings.Join(ids, "\n")+"\n", "--base-url", base, "--no-header", "--max-attempts", "1", "--report", prefix, "-")

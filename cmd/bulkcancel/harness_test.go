@@ -1,40 +1,22 @@
 package main
 
 import (
-	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"io"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
+	"github.com/subverseai/bulkcancel/internal/testutil"
 )
 
-const harnessKey = "harness-key"
-
-// syncBuffer is a bytes.Buffer safe for the logger and a reader at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// harnessKey is the key runCmd and the processes send; a fake accepts it
+// unless its options say another.
+const harnessKey = fake.DefaultAPIKey
 
 // cmdResult is what one in-process run of the command left behind.
 type cmdResult struct {
@@ -61,21 +43,11 @@ func runCmd(t *testing.T, vars map[string]string, stdin string, args ...string) 
 // runWith runs the command in-process with getenv and stdin, capturing
 // stdout and stderr.
 func runWith(getenv func(string) string, stdin io.Reader, args ...string) cmdResult {
-	var out, errw syncBuffer
+	var out, errw testutil.Buffer
 	e := &env{stdin: stdin, stdout: &out, stderr: &errw, getenv: getenv,
 		signals: make(chan os.Signal), now: time.Now}
 	code := run(args, e)
 	return cmdResult{code, out.String(), errw.String()}
-}
-
-// startHarnessFake serves a fake API accepting harnessKey.
-func startHarnessFake(t *testing.T, opts fake.Options) (*fake.Server, string) {
-	t.Helper()
-	opts.APIKey = harnessKey
-	srv := fake.New(opts)
-	ts := httptest.NewServer(srv)
-	t.Cleanup(ts.Close)
-	return srv, ts.URL + "/api"
 }
 
 func writeFile(t *testing.T, dir, name, data string) string {

@@ -8,9 +8,9 @@ import (
 	"github.com/subverseai/bulkcancel/batch"
 )
 
-// ttySpecFlags is SPEC.md's flag table: every flag with its default as
-// --help should show it ("" for none; bool flags default to false and show
-// none).
+// ttySpecFlags is the documented set of flags: every flag with its default
+// as --help must show it ("" for none; bool flags default to false and show
+// none). A flag added, removed or given another default changes it here.
 var ttySpecFlags = []struct{ name, def string }{
 	{"base-url", "https://api.subverseai.com/api"},
 	{"api-key-file", ""},

@@ -3,7 +3,7 @@ package main
 // The key must appear in no output of the command: not on stdout or stderr
 // (debug logs included), not in PREFIX.csv or PREFIX.json, not in --help,
 // whatever the run meets: retries, drops, a wrong key, a server that
-// echoes the key back. SPEC.md, "Security".
+// echoes the key back.
 
 import (
 	"bytes"
@@ -21,6 +21,7 @@ import (
 	"testing"
 
 	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
+	"github.com/subverseai/bulkcancel/internal/testutil"
 )
 
 // leakKey is recognisable anywhere it might turn up.
@@ -70,16 +71,6 @@ func leakScan(t *testing.T, o cmdResult, dir string, allowed ...string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-}
-
-// leakStartFake serves a fake API accepting key and returns it with its
-// base URL.
-func leakStartFake(t *testing.T, key string, faults fake.Faults) (*fake.Server, string) {
-	t.Helper()
-	srv := fake.New(fake.Options{APIKey: key, Faults: faults})
-	ts := httptest.NewServer(srv)
-	t.Cleanup(ts.Close)
-	return srv, ts.URL + "/api"
 }
 
 // leakInput writes an input CSV mixing valid, unknown, invalid and
@@ -185,7 +176,7 @@ func TestKeyleakFullRun(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
-			srv, base := leakStartFake(t, tc.serverKey, faults)
+			srv, base := testutil.StartFake(t, fake.Options{APIKey: tc.serverKey, Faults: faults})
 			input, rows := leakInput(t, dir, srv.Seed(40))
 			prefix := filepath.Join(dir, "report")
 			args := leakArgs(base, prefix)

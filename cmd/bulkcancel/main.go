@@ -1,5 +1,9 @@
 // Command bulkcancel cancels queued outbound calls in bulk through the
 // SubVerse API: a CSV of call IDs in, a per-row report out. See README.md.
+//
+// This package is the command line only: flags, environment, logging,
+// the terminal (confirmation, progress) and exit codes. Package batch does
+// the work and package report writes and reads the report files.
 package main
 
 import (

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
+	"github.com/subverseai/bulkcancel/internal/testutil"
 )
 
 // TestRunMistakeMessages: each common mistake is exit 2 with nothing sent
@@ -13,7 +14,7 @@ import (
 // that could be the key.
 func TestRunMistakeMessages(t *testing.T) {
 	t.Parallel()
-	srv, base := startHarnessFake(t, fake.Options{})
+	srv, base := testutil.StartFake(t, fake.Options{})
 	srv.Add("q1", fake.StatusQueued)
 	dir := t.TempDir()
 	good := writeFile(t, dir, "good.csv", "call_id,status\nq1,call_in_queue\n")
@@ -114,7 +115,7 @@ func TestRunHelpWord(t *testing.T) {
 // word help still asks for the help, and ./help reads the file. Not
 // parallel: it changes the working directory.
 func TestRunFileNamedHelp(t *testing.T) {
-	_, base := startHarnessFake(t, fake.Options{})
+	_, base := testutil.StartFake(t, fake.Options{})
 	dir := t.TempDir()
 	t.Chdir(dir)
 	writeFile(t, dir, "help", "call_id\nq1\n")

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
+	"github.com/subverseai/bulkcancel/internal/testutil"
 )
 
 // sgr matches an ANSI colour or style sequence (Select Graphic Rendition).
@@ -18,7 +19,7 @@ var sgr = regexp.MustCompile(`\x1b\[[0-9;]*m`)
 // confirmation is asked: there is no terminal to open), with env vars.
 func runOnTTY(t *testing.T, vars map[string]string, args ...string) cmdResult {
 	t.Helper()
-	var out, errw syncBuffer
+	var out, errw testutil.Buffer
 	e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errw,
 		getenv: func(k string) string {
 			if k == "SUBVERSE_API_KEY" {
@@ -35,7 +36,7 @@ func runOnTTY(t *testing.T, vars map[string]string, args ...string) cmdResult {
 // is set and not empty; the progress bar uses no colour either way.
 func TestNoColor(t *testing.T) {
 	t.Parallel()
-	srv, base := startHarnessFake(t, fake.Options{})
+	srv, base := testutil.StartFake(t, fake.Options{})
 	ids := srv.Seed(20)
 	for _, tc := range []struct {
 		name    string
@@ -73,7 +74,7 @@ func TestNoColor(t *testing.T) {
 // --progress given as well wins.
 func TestQuiet(t *testing.T) {
 	t.Parallel()
-	srv, base := startHarnessFake(t, fake.Options{})
+	srv, base := testutil.StartFake(t, fake.Options{})
 	ids := srv.Seed(20)
 	t.Run("quiet run", func(t *testing.T) {
 		t.Parallel()

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
+	"github.com/subverseai/bulkcancel/internal/testutil"
 )
 
 var (
@@ -52,11 +53,11 @@ func TestMain(m *testing.M) {
 }
 
 // startProcess starts the binary with the harness key in its environment.
-func startProcess(t *testing.T, args ...string) (*exec.Cmd, *syncBuffer, *watchWriter) {
+func startProcess(t *testing.T, args ...string) (*exec.Cmd, *testutil.Buffer, *watchWriter) {
 	t.Helper()
 	cmd := exec.Command(bulkcancelBinary(t), args...)
 	cmd.Env = append(os.Environ(), "SUBVERSE_API_KEY="+harnessKey)
-	var out syncBuffer
+	var out testutil.Buffer
 	errw := &watchWriter{}
 	cmd.Stdout, cmd.Stderr = &out, errw
 	if err := cmd.Start(); err != nil {
@@ -67,7 +68,7 @@ func startProcess(t *testing.T, args ...string) (*exec.Cmd, *syncBuffer, *watchW
 
 // watchWriter collects output and tells when a string has appeared in it.
 type watchWriter struct {
-	syncBuffer
+	testutil.Buffer
 	mu      sync.Mutex
 	watches []watch
 }
@@ -78,8 +79,8 @@ type watch struct {
 }
 
 func (w *watchWriter) Write(p []byte) (int, error) {
-	n, err := w.syncBuffer.Write(p)
-	all := w.syncBuffer.String()
+	n, err := w.Buffer.Write(p)
+	all := w.Buffer.String()
 	w.mu.Lock()
 	keep := w.watches[:0]
 	for _, x := range w.watches {
@@ -99,7 +100,7 @@ func (w *watchWriter) seen(s string) <-chan struct{} {
 	c := make(chan struct{})
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if strings.Contains(w.syncBuffer.String(), s) {
+	if strings.Contains(w.Buffer.String(), s) {
 		close(c)
 		return c
 	}
@@ -131,7 +132,7 @@ func TestSignalStopsCleanly(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
 			t.Parallel()
-			srv, base := startHarnessFake(t, fake.Options{})
+			srv, base := testutil.StartFake(t, fake.Options{})
 			ids := srv.Seed(500)
 			dir, in := idsInput(t, ids)
 			prefix := filepath.Join(dir, "r")
@@ -195,7 +196,7 @@ func TestSignalStopsCleanly(t *testing.T) {
 // flight short; the report is still complete.
 func TestSecondSignalAbandons(t *testing.T) {
 	t.Parallel()
-	srv, base := startHarnessFake(t, fake.Options{})
+	srv, base := testutil.StartFake(t, fake.Options{})
 	ids := srv.Seed(100)
 	dir, in := idsInput(t, ids)
 	prefix := filepath.Join(dir, "r")
@@ -228,7 +229,7 @@ func TestSecondSignalAbandons(t *testing.T) {
 // answer hold the exit back only until their --timeout.
 func TestSignalWaitsAtMostOneTimeout(t *testing.T) {
 	t.Parallel()
-	srv, base := startHarnessFake(t, fake.Options{})
+	srv, base := testutil.StartFake(t, fake.Options{})
 	ids := srv.Seed(50)
 	dir, in := idsInput(t, ids)
 	prefix := filepath.Join(dir, "r")

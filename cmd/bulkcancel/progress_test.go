@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -14,35 +13,9 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/subverseai/bulkcancel/batch"
+	"github.com/subverseai/bulkcancel/internal/testutil"
 	"github.com/subverseai/bulkcancel/report"
 )
-
-// progBuffer is a bytes.Buffer safe for the bar's goroutine and the test
-// to share. It keeps each Write apart too.
-type progBuffer struct {
-	mu     sync.Mutex
-	b      bytes.Buffer
-	writes []string
-}
-
-func (b *progBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.writes = append(b.writes, string(p))
-	return b.b.Write(p)
-}
-
-func (b *progBuffer) Writes() []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return append([]string(nil), b.writes...)
-}
-
-func (b *progBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
 
 // progSource is a summarySource that answers from a script: the first
 // read (when the progress starts) gets the first summary, each later read
@@ -98,9 +71,9 @@ func (c *progClock) set(t time.Time) {
 // progJob is a job with just what the progress needs: send rows to send,
 // --progress mode, --log-level level, stderr a terminal or not. Its clock
 // stands at progT0 until the test moves it.
-func progJob(t *testing.T, send int, mode, level string, tty bool, logFormat string) (*job, *progBuffer, *progClock) {
+func progJob(t *testing.T, send int, mode, level string, tty bool, logFormat string) (*job, *testutil.Buffer, *progClock) {
 	t.Helper()
-	buf := &progBuffer{}
+	buf := &testutil.Buffer{}
 	clock := &progClock{t: progT0}
 	e := &env{stderr: buf, stderrTTY: tty, now: clock.now, getenv: func(string) string { return "" }}
 	e = e.withLogOutput()
@@ -453,7 +426,7 @@ func TestProgressOff(t *testing.T) {
 // stderr itself.
 func TestProgressLogOutputPassesThrough(t *testing.T) {
 	t.Parallel()
-	var base progBuffer
+	var base testutil.Buffer
 	e := (&env{stderr: &base}).withLogOutput()
 	if e.withLogOutput() != e {
 		t.Error("withLogOutput wrapped twice")

@@ -4,7 +4,6 @@ package main
 // the confirmation question.
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -15,13 +14,13 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/creack/pty"
 
 	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
+	"github.com/subverseai/bulkcancel/internal/testutil"
 )
 
 // ttyBuild returns the bulkcancel binary the process tests build once.
@@ -35,8 +34,7 @@ func ttyBuild(t *testing.T) string {
 
 // ttyOutput collects what a pseudo-terminal shows.
 type ttyOutput struct {
-	mu      sync.Mutex
-	b       bytes.Buffer
+	testutil.Buffer
 	changed chan struct{}
 	done    chan struct{}
 }
@@ -48,9 +46,7 @@ func ttyCollect(r io.Reader) *ttyOutput {
 		buf := make([]byte, 32<<10)
 		for {
 			n, err := r.Read(buf)
-			o.mu.Lock()
-			o.b.Write(buf[:n])
-			o.mu.Unlock()
+			o.Write(buf[:n])
 			select {
 			case o.changed <- struct{}{}:
 			default:
@@ -61,12 +57,6 @@ func ttyCollect(r io.Reader) *ttyOutput {
 		}
 	}()
 	return o
-}
-
-func (o *ttyOutput) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.b.String()
 }
 
 // waitFor waits until the output holds s, the output ends, or ctx ends.

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
+	"github.com/subverseai/bulkcancel/internal/testutil"
 )
 
 // TestReportPrefixForms: --report is a prefix. A directory (existing, or
@@ -14,7 +15,7 @@ import (
 // ending of .csv or .json is dropped.
 func TestReportPrefixForms(t *testing.T) {
 	t.Parallel()
-	srv, base := startHarnessFake(t, fake.Options{})
+	srv, base := testutil.StartFake(t, fake.Options{})
 	ids := srv.Seed(3)
 	dir, in := idsInput(t, ids)
 	out := filepath.Join(dir, "outdir")
@@ -46,7 +47,7 @@ func TestReportPrefixForms(t *testing.T) {
 // and is left as it was; a run that goes ahead leaves no hidden file.
 func TestJournalNotOverwritten(t *testing.T) {
 	t.Parallel()
-	srv, base := startHarnessFake(t, fake.Options{})
+	srv, base := testutil.StartFake(t, fake.Options{})
 	dir, in := idsInput(t, srv.Seed(3))
 	const earlier = "bulkcancel dispatch journal 1: one call ID a line, written before its first request\nx\n"
 	writeFile(t, dir, "r.journal", earlier)
@@ -80,7 +81,7 @@ func TestWhitespaceKey(t *testing.T) {
 // is working on (the lock is held) warns, and still runs.
 func TestSameInputWarns(t *testing.T) {
 	t.Parallel()
-	srv, base := startHarnessFake(t, fake.Options{})
+	srv, base := testutil.StartFake(t, fake.Options{})
 	dir, in := idsInput(t, srv.Seed(3))
 	r := runCmd(t, nil, "", "--base-url", base, "--report", filepath.Join(dir, "a"), in)
 	if r.code != 0 || strings.Contains(r.stderr, "another bulkcancel") {

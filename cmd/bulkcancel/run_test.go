@@ -8,13 +8,14 @@ import (
 	"testing"
 
 	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
+	"github.com/subverseai/bulkcancel/internal/testutil"
 )
 
 // TestRunRefuses: every refusal is exit 2, names what is wrong, sends
 // nothing and creates no report file.
 func TestRunRefuses(t *testing.T) {
 	t.Parallel()
-	srv, base := startHarnessFake(t, fake.Options{})
+	srv, base := testutil.StartFake(t, fake.Options{})
 	srv.Add("q1", fake.StatusQueued)
 	dir := t.TempDir()
 	good := writeFile(t, dir, "good.csv", "call_id\nq1\n")
@@ -88,7 +89,7 @@ func TestRunRefuses(t *testing.T) {
 
 func TestRunFlagsAfterInput(t *testing.T) {
 	t.Parallel()
-	srv, base := startHarnessFake(t, fake.Options{})
+	srv, base := testutil.StartFake(t, fake.Options{})
 	srv.Add("q1", fake.StatusQueued)
 	dir := t.TempDir()
 	in := writeFile(t, dir, "in.csv", "q1\n")
@@ -104,7 +105,7 @@ func TestRunFlagsAfterInput(t *testing.T) {
 
 func TestRunStdin(t *testing.T) {
 	t.Parallel()
-	srv, base := startHarnessFake(t, fake.Options{})
+	srv, base := testutil.StartFake(t, fake.Options{})
 	srv.Add("q1", fake.StatusQueued)
 	srv.Add("p1", fake.StatusPlaced)
 	prefix := filepath.Join(t.TempDir(), "r")

@@ -2,7 +2,8 @@
 // (PUT /call/cancel/{callId}, POST /call/trigger, inspection under /_fake/),
 // with injectable faults and, with --limit, a rate limit of its own. Its
 // first stdout line is the API base URL, e.g. http://127.0.0.1:40123/api; it
-// serves until SIGINT or SIGTERM.
+// serves until SIGINT or SIGTERM. It wraps package fake in a process for
+// make demo and cmd/benchtable; tests serve package fake in-process.
 //
 // The key comes from --api-key-file, else env SUBVERSE_API_KEY, else
 // "fake-key".

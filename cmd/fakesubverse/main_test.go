@@ -10,36 +10,19 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/subverseai/bulkcancel/internal/testutil"
 )
-
-// syncBuffer is a bytes.Buffer safe for the server's goroutines to write.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // serve starts run with args and returns the base URL from its first stdout
 // line, a stop function that cancels it and returns its exit code, and its
 // stderr.
-func serve(t *testing.T, args ...string) (base string, stop func() int, stderr *syncBuffer) {
+func serve(t *testing.T, args ...string) (base string, stop func() int, stderr *testutil.Buffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	stderr = &syncBuffer{}
+	stderr = &testutil.Buffer{}
 	done := make(chan int, 1)
 	go func() {
 		code := run(ctx, args, pw, stderr)

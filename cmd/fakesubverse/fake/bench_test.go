@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
+	"github.com/subverseai/bulkcancel/internal/testutil"
 )
 
 // discard is a minimal ResponseWriter for measuring the handler alone.
@@ -37,15 +38,13 @@ func BenchmarkServeHTTP(b *testing.B) {
 
 // BenchmarkCancelLoopback measures whole requests over loopback.
 func BenchmarkCancelLoopback(b *testing.B) {
-	s := fake.New(fake.Options{APIKey: key})
-	ts := httptest.NewServer(s)
-	defer ts.Close()
+	_, base := testutil.StartFake(b, fake.Options{})
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	var next atomic.Int64
 	b.SetParallelism(8)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			req, _ := http.NewRequest(http.MethodPut, ts.URL+"/api/call/cancel/id"+strconv.FormatInt(next.Add(1), 10), nil)
+			req, _ := http.NewRequest(http.MethodPut, base+"/call/cancel/id"+strconv.FormatInt(next.Add(1), 10), nil)
 			req.Header.Set("x-api-key", key)
 			resp, err := client.Do(req)
 			if err != nil {

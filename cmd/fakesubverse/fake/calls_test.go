@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
+	"github.com/subverseai/bulkcancel/internal/testutil"
 )
 
 var objectID = regexp.MustCompile(`^[0-9a-f]{24}$`)
@@ -64,7 +65,7 @@ func TestSeed(t *testing.T) {
 
 func TestAddReplaces(t *testing.T) {
 	t.Parallel()
-	s, base := start(t, fake.Options{})
+	s, base := testutil.StartFake(t, fake.Options{})
 	s.Add("x", fake.StatusQueued)
 	cancel(t, base, "x")
 	s.Add("x", fake.StatusQueued)

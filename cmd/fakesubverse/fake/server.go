@@ -4,7 +4,9 @@
 // data}, keeps each call's status, and exposes its state through Go methods
 // and the inspection routes under /_fake/.
 //
-// A Server is an http.Handler; tests use it through httptest:
+// A Server is an http.Handler. cmd/fakesubverse serves it as a process;
+// this module's tests serve it with internal/testutil.StartFake, which
+// does what this does:
 //
 //	s := fake.New(fake.Options{APIKey: "k"})
 //	ids := s.Seed(100)

@@ -5,28 +5,18 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
+	"github.com/subverseai/bulkcancel/internal/testutil"
 )
 
-const key = "test-key"
-
-// start serves a new fake over httptest and returns it with its base URL.
-func start(t *testing.T, opts fake.Options) (*fake.Server, string) {
-	t.Helper()
-	if opts.APIKey == "" {
-		opts.APIKey = key
-	}
-	s := fake.New(opts)
-	ts := httptest.NewServer(s)
-	t.Cleanup(ts.Close)
-	return s, ts.URL
-}
+// key is the key the tests send; a fake accepts it unless its options say
+// another.
+const key = fake.DefaultAPIKey
 
 // client sends the tests' requests. It has a transport of its own:
 // every httptest.Server.Close closes http.DefaultTransport's idle
@@ -116,7 +106,7 @@ func TestCancelAnswers(t *testing.T) {
 			}
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
-				s, base := start(t, fake.Options{Envelope200: env200})
+				s, base := testutil.StartFake(t, fake.Options{Envelope200: env200})
 				if tt.status != "" {
 					s.Add("c1", tt.status)
 				}
@@ -148,7 +138,7 @@ func TestCancelAnswers(t *testing.T) {
 
 func TestAuthFailuresCounted(t *testing.T) {
 	t.Parallel()
-	s, base := start(t, fake.Options{})
+	s, base := testutil.StartFake(t, fake.Options{})
 	s.Add("c1", fake.StatusQueued)
 	for _, k := range []string{"", "wrong", key} {
 		if _, err := send(context.Background(), http.MethodPut, base, "/call/cancel/c1", k, ""); err != nil {
@@ -173,7 +163,7 @@ func TestAuthFailuresCounted(t *testing.T) {
 
 func TestRouting(t *testing.T) {
 	t.Parallel()
-	s, base := start(t, fake.Options{})
+	s, base := testutil.StartFake(t, fake.Options{})
 	s.Add("a", fake.StatusQueued)
 	tests := []struct {
 		method, path string
@@ -213,7 +203,7 @@ func TestPathSegmentDecoding(t *testing.T) {
 	for _, id := range ids {
 		t.Run(id, func(t *testing.T) {
 			t.Parallel()
-			s, base := start(t, fake.Options{})
+			s, base := testutil.StartFake(t, fake.Options{})
 			s.Add(id, fake.StatusQueued)
 			if r := cancel(t, base, id); r.code != 200 {
 				t.Fatalf("cancel %q = %d %s", id, r.code, r.body)
@@ -231,7 +221,7 @@ func TestPathSegmentDecoding(t *testing.T) {
 
 func TestUnknownIDRecorded(t *testing.T) {
 	t.Parallel()
-	s, base := start(t, fake.Options{})
+	s, base := testutil.StartFake(t, fake.Options{})
 	if _, ok := s.Call("ghost"); ok {
 		t.Fatal("Call reports an ID never added nor requested")
 	}
@@ -245,7 +235,7 @@ func TestUnknownIDRecorded(t *testing.T) {
 
 func TestConcurrentCancelsOneID(t *testing.T) {
 	t.Parallel()
-	s, base := start(t, fake.Options{})
+	s, base := testutil.StartFake(t, fake.Options{})
 	s.Add("hot", fake.StatusQueued)
 	const n = 50
 	startGun := make(chan struct{})
@@ -279,7 +269,7 @@ func TestConcurrentCancelsOneID(t *testing.T) {
 
 func TestMaxInFlightWithHook(t *testing.T) {
 	t.Parallel()
-	s, base := start(t, fake.Options{})
+	s, base := testutil.StartFake(t, fake.Options{})
 	const n = 10
 	release := make(chan struct{})
 	var mu sync.Mutex
@@ -323,7 +313,7 @@ func TestMaxInFlightWithHook(t *testing.T) {
 func TestTriggerThenCancel(t *testing.T) {
 	t.Parallel()
 	for _, env200 := range []bool{false, true} {
-		s, base := start(t, fake.Options{Envelope200: env200, Seed: 7})
+		s, base := testutil.StartFake(t, fake.Options{Envelope200: env200, Seed: 7})
 		r, err := send(context.Background(), http.MethodPost, base, "/api/call/trigger", key, `{"phoneNumber":"+15550100"}`)
 		if err != nil {
 			t.Fatal(err)

@@ -1,5 +1,7 @@
 // Package buildinfo names the version of a binary built without a stamp
-// (go install, go build): what the Go toolchain recorded in it.
+// (go install, go build): what the Go toolchain recorded in it. --version
+// prints it: fakesubverse always, bulkcancel when make build's -ldflags
+// did not stamp a version.
 package buildinfo
 
 import "runtime/debug"

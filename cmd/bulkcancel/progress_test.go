@@ -459,3 +459,26 @@ func TestPaceSummary(t *testing.T) {
 		t.Errorf("nothing sent: %q", got)
 	}
 }
+
+// TestSummaryJSONOnlyFailure: when every row is final and only the JSON
+// report could not be written, the summary says so as an error, not as a
+// run that stopped early, and offers no command to finish anything.
+func TestSummaryJSONOnlyFailure(t *testing.T) {
+	t.Parallel()
+	var out strings.Builder
+	j := &job{o: &options{}, e: &env{stdout: &out}, plan: &batch.Plan{}, prefix: "r"}
+	why := "the JSON report could not be written (write r.json: no space left on device); the CSV report holds every row"
+	s := report.Summary{Total: 3, Final: 3, ByOutcome: map[batch.Outcome]int{batch.Canceled: 3}}
+	j.printSummary(s, exitAborted, &why, false, false, nil)
+	got := out.String()
+	if !strings.Contains(got, "Error: "+why) || strings.Contains(got, "Stopped early") || strings.Contains(got, "finish the job") {
+		t.Errorf("summary:\n%s", got)
+	}
+	s = report.Summary{Total: 3, Final: 1, NotFinal: 2, ByOutcome: map[batch.Outcome]int{batch.Canceled: 1, batch.NotAttempted: 2}}
+	out.Reset()
+	stop := "interrupted by SIGTERM"
+	j.printSummary(s, 143, &stop, false, true, nil)
+	if !strings.Contains(out.String(), "Stopped early: "+stop) {
+		t.Errorf("summary of a stopped run:\n%s", out.String())
+	}
+}

@@ -417,7 +417,7 @@ func (j *job) finish(runErr, closeErr error, sig os.Signal) (int, error) {
 		}
 	}
 	if jsonErr != nil && code != exitAborted {
-		abort(exitAborted, jsonErr.Error())
+		abort(exitAborted, "the JSON report could not be written ("+jsonErr.Error()+"); the CSV report holds every row")
 	}
 	j.logEnd(sum, code, aborted)
 	j.printSummary(sum, code, aborted, errors.Is(runErr, batch.ErrUnauthorized), jsonErr == nil, finish)

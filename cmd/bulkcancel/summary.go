@@ -63,6 +63,8 @@ func (j *job) printSummary(s report.Summary, code int, aborted *string, keyRejec
 	case j.wrongWorkspace:
 		j.printWrongWorkspace(s, *aborted, finish)
 		return
+	case aborted != nil && s.NotFinal == 0:
+		fmt.Fprintf(w, "Error: %s.\n", *aborted) // every row done: nothing stopped early
 	case aborted != nil:
 		fmt.Fprintf(w, "Stopped early: %s.\n", *aborted)
 	case s.Sent > 0 && j.sentNotFound*2 > s.Sent:

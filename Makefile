@@ -2,7 +2,9 @@
 #   make demo    build, start the fake API, cancel testdata/demo.csv, print the summary
 #   make demo-limit  the same against a fake API with a 150/s limit, at the default rate
 #   make test    go vet + every test with the race detector
-#   make bench   the performance tables (see README "Performance")
+#   make install bulkcancel into $(go env GOBIN), else $(go env GOPATH)/bin
+#   make dist    static binaries for linux, darwin, windows x amd64, arm64 in dist/, with SHA256SUMS
+#   make bench   the performance tables (see docs/performance.md)
 #   make bench-rate  only the adaptive-rate cells of make bench
 #   make fuzz    each fuzz target for FUZZTIME
 #   make lint    gofmt + go vet
@@ -10,13 +12,18 @@
 
 GO       ?= go
 BIN      := bin
-VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-COMMIT   ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
-LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+# Outside a git checkout (a tarball) VERSION and COMMIT are empty and nothing
+# is stamped: the binary then names what Go recorded, "(devel)" or the module
+# version, never a made-up one.
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null)
+COMMIT   ?= $(shell git rev-parse --short HEAD 2>/dev/null)
+LDFLAGS  := -s -w $(if $(VERSION),-X main.version=$(VERSION) -X main.commit=$(COMMIT))
+DIST     := dist
+PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
 FUZZTIME ?= 30s
 DEMO_OUT := demo-out
 
-.PHONY: all build install test race vet lint demo demo-faults demo-limit bench bench-rate fuzz crashloop clean
+.PHONY: all build install dist test race vet lint demo demo-faults demo-limit bench bench-rate fuzz crashloop clean
 
 all: build
 
@@ -27,6 +34,20 @@ build:
 # install puts bulkcancel in $(go env GOBIN), or $(go env GOPATH)/bin.
 install:
 	$(GO) install -trimpath -ldflags '$(LDFLAGS)' ./cmd/bulkcancel
+
+# dist cross-compiles static binaries (no cgo), stamped as make build does,
+# named bulkcancel-OS-ARCH (.exe on windows), and writes their SHA256SUMS.
+dist:
+	@rm -rf $(DIST) && mkdir -p $(DIST)
+	@for p in $(PLATFORMS); do \
+	  os=$${p%/*}; arch=$${p#*/}; ext=; [ "$$os" = windows ] && ext=.exe; \
+	  echo "$(DIST)/bulkcancel-$$os-$$arch$$ext"; \
+	  CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags '$(LDFLAGS)' \
+	    -o $(DIST)/bulkcancel-$$os-$$arch$$ext ./cmd/bulkcancel || exit 1; \
+	done
+	@cd $(DIST) && if command -v sha256sum >/dev/null 2>&1; then sha256sum bulkcancel-*; \
+	  else shasum -a 256 bulkcancel-*; fi >SHA256SUMS
+	@echo "$(DIST)/SHA256SUMS"
 
 vet:
 	$(GO) vet ./...
@@ -80,4 +101,4 @@ bench-rate: build
 	$(GO) run ./cmd/benchtable -only adaptive
 
 clean:
-	rm -rf $(BIN) $(DEMO_OUT)
+	rm -rf $(BIN) $(DEMO_OUT) $(DIST)

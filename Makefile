@@ -64,13 +64,13 @@ test: vet
 demo: build
 	@mkdir -p $(DEMO_OUT)
 	@FAKE_ARGS="--calls-file testdata/demo-calls.csv" INPUT=testdata/demo.csv \
-	  BULK_ARGS="--rate 200 --concurrency 8" OUT=$(DEMO_OUT) BIN=$(BIN) sh testdata/demo.sh
+	  BULK_ARGS="--concurrency 8" OUT=$(DEMO_OUT) BIN=$(BIN) sh testdata/demo.sh
 
 # The same with a fake that fails about 30% of first attempts in mixed ways.
 demo-faults: build
 	@mkdir -p $(DEMO_OUT)
 	@FAKE_ARGS="--calls-file testdata/demo-calls.csv --fault-first-n 1 --p500 0.06 --p503 0.06 --p429 0.02 --p502 0.07 --p-drop-before 0.04 --p-drop-after 0.05 --retry-after 0" \
-	  INPUT=testdata/demo.csv BULK_ARGS="--rate 200 --concurrency 8 --timeout 5s" OUT=$(DEMO_OUT) BIN=$(BIN) sh testdata/demo.sh
+	  INPUT=testdata/demo.csv BULK_ARGS="--concurrency 8 --timeout 5s" OUT=$(DEMO_OUT) BIN=$(BIN) sh testdata/demo.sh
 
 # A fake API with a limit of its own (150/s token bucket, burst 15, 429 with
 # Retry-After) and 3,000 queued calls; bulkcancel with its default rate, or

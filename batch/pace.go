@@ -37,10 +37,12 @@ const (
 	slowStartSpan   = 500 * time.Millisecond // ...when slow start ends
 	estimateMinSpan = 250 * time.Millisecond // less active time than this gives no estimate
 	estimateMin     = 10                     // nor do fewer answers
+	estimateFew     = 30                     // fewer answers than this when slow start ends: the estimate may be low
 	slowStartShare  = 0.85                   // ...this share when slow start ends
 	cutToEstimate   = 0.95                   // after pushback, pace at this share of the estimate...
 	cutMost         = 0.9                    // ...and at most this share of the rate that was pushed back
-	cutBlind        = 0.5                    // the cut when there is no estimate
+	cutBlind        = 0.5                    // the cut when there is no estimate...
+	cutBlindAtOnce  = 0.25                   // ...and again this when the pushback came at once: slow start regains it quickly, while every event costs a Retry-After pause
 	probeAfter      = 10 * time.Second       // the cubic regains the cut's gap in this long, then probes
 	bindUse         = 0.8                    // sending less than this share of the rate: something else binds
 	busyShare       = 0.85                   // in flight at least this share of --concurrency: it binds
@@ -456,10 +458,12 @@ func (p *pacer) cut(now time.Time, bare bool) {
 			share = slowStartShare
 		}
 		next = math.Max(math.Min(est*share, base*cutMost), p.floor)
-		// The cubic levels off at the pace cut to; after slow start,
-		// whose estimate is rough, it regains the way to the estimate.
+		// The cubic levels off at the pace cut to.
 		p.wmax = next
-		if p.slowStart {
+		if p.slowStart && answers < estimateFew {
+			// Few answers, while the pace was still rising: the rate the
+			// API accepted may be well under its limit. Regain the way
+			// to it.
 			p.wmax = math.Max(next, math.Min(est, base))
 		}
 		p.slowStart = false
@@ -472,7 +476,7 @@ func (p *pacer) cut(now time.Time, bare bool) {
 	} else {
 		next = base * cutBlind
 		if active < estimateMinSpan.Seconds() {
-			next *= cutBlind // pushed back at once: far above the limit
+			next *= cutBlindAtOnce // pushed back at once: far above the limit
 		}
 		next = math.Max(next, p.floor)
 		p.slowStart = true

@@ -252,16 +252,17 @@ func TestPacerSimulatedLimits(t *testing.T) {
 					t.Errorf("%d of %d canceled", r.canceled, c.calls)
 				}
 				// Asking for more than the API allows never gives much less
-				// than it allows. The tighter targets (0.90 of the limit,
-				// 90 % of it within 5 s) are the rate benchmarks' to check.
-				if r.limitShare < 0.8 {
-					t.Errorf("goodput %.2f of the limit, want at least 0.80", r.limitShare)
+				// than it allows. The model is deterministic, so the floor
+				// sits just under the figures it gives; the benchmarks hold
+				// the binary to 0.90.
+				if r.limitShare < 0.83 {
+					t.Errorf("goodput %.2f of the limit, want at least 0.83", r.limitShare)
 				}
 				if r.share429 > 0.05 {
 					t.Errorf("429s are %.1f%% of requests, want at most 5%%", r.share429*100)
 				}
-				if r.to90 < 0 || r.to90 > 10*time.Second {
-					t.Errorf("90%% of the limit reached after %s, want within 10s", r.to90)
+				if r.to90 < 0 || r.to90 > 5*time.Second {
+					t.Errorf("90%% of the limit reached after %s, want within 5s", r.to90)
 				}
 			})
 		}

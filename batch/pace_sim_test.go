@@ -84,113 +84,159 @@ func (r simResult) String() string {
 
 // simulate runs calls rows against api with cfg, answers taking latency.
 func simulate(cfg Config, api *simAPI, calls int, latency time.Duration, trace func(string, ...any)) simResult {
+	return simulateShards(cfg, 1, api, calls, latency, trace)
+}
+
+// simRow is one row of a simulated run.
+type simRow struct {
+	n       int
+	readyAt time.Time
+}
+
+// simFlight is a request on its way: its answer arrives at at.
+type simFlight struct {
+	row    *simRow
+	at     time.Time
+	sentAt time.Time
+	a      Attempt
+}
+
+// simClient is one process of a simulated run: its pacer, its rows ready
+// to send, waiting out a backoff, and in flight.
+type simClient struct {
+	cfg      Config
+	p        *pacer
+	ready    []*simRow
+	waiting  []*simRow
+	inflight []simFlight
+	jitter   float64
+}
+
+func (c *simClient) busy() bool { return len(c.ready) > 0 || len(c.waiting) > 0 || len(c.inflight) > 0 }
+
+// next is the time of the client's next event: a send, a row back from
+// backoff, an answer.
+func (c *simClient) next(now time.Time) time.Time {
+	next := time.Time{}
+	if len(c.ready) > 0 && len(c.inflight) < c.cfg.Concurrency {
+		t := now
+		if c.p.pauseUntil.After(t) {
+			t = c.p.pauseUntil
+		}
+		if tok := c.p.lim.TokensAt(t); tok < 1 && !math.IsInf(float64(c.p.lim.Limit()), 1) {
+			t = t.Add(time.Duration(math.Ceil((1-tok)/float64(c.p.lim.Limit())*float64(time.Second))) + time.Microsecond)
+		}
+		next = t
+	}
+	for _, w := range c.waiting {
+		if next.IsZero() || w.readyAt.Before(next) {
+			next = w.readyAt
+		}
+	}
+	for _, f := range c.inflight {
+		if next.IsZero() || f.at.Before(next) {
+			next = f.at
+		}
+	}
+	return next
+}
+
+// step takes the answers due at now, brings rows back from backoff and
+// sends what the pacer lets go, asking api.
+func (c *simClient) step(now time.Time, api *simAPI, latency time.Duration, res *simResult, arrivals *[]time.Time) {
+	sort.Slice(c.inflight, func(i, j int) bool { return c.inflight[i].at.Before(c.inflight[j].at) })
+	for len(c.inflight) > 0 && !c.inflight[0].at.After(now) {
+		f := c.inflight[0]
+		c.inflight = c.inflight[1:]
+		c.p.answer(f.at, f.sentAt, f.a)
+		if f.a.Outcome == Canceled {
+			res.canceled++
+			continue
+		}
+		c.jitter = math.Mod(c.jitter+0.37, 1)
+		f.row.readyAt = now.Add(Backoff(f.row.n, c.cfg.BaseBackoff, c.cfg.MaxBackoff, f.a.RetryAfter, c.jitter))
+		c.waiting = append(c.waiting, f.row)
+	}
+	keep := c.waiting[:0]
+	for _, w := range c.waiting {
+		if !w.readyAt.After(now) {
+			c.ready = append(c.ready, w)
+		} else {
+			keep = append(keep, w)
+		}
+	}
+	c.waiting = keep
+	for len(c.ready) > 0 && len(c.inflight) < c.cfg.Concurrency && !c.p.pauseUntil.After(now) {
+		if !math.IsInf(float64(c.p.lim.Limit()), 1) && c.p.lim.TokensAt(now) < 1 {
+			break
+		}
+		c.p.lim.ReserveN(now, 1)
+		r := c.ready[0]
+		c.ready = c.ready[1:]
+		r.n++
+		c.p.sent(now)
+		res.requests++
+		a := Attempt{HTTPStatus: 200, Verdict: Verdict{Outcome: Canceled, RemovedJobs: 1}, Duration: latency}
+		a.Quota.Remaining = -1
+		ok, retry := api.take(now)
+		switch {
+		case !ok && retry < 0:
+			a = Attempt{HTTPStatus: 503, Verdict: Verdict{Outcome: ServerError, RemovedJobs: -1}, Duration: latency}
+			a.Quota.Remaining = -1
+		case !ok:
+			res.rejected++
+			a = Attempt{HTTPStatus: 429, Verdict: Verdict{Outcome: RateLimited, RemovedJobs: -1}, Duration: latency}
+			a.Quota.Remaining = -1
+			if api.retryAfter {
+				a.RetryAfter = retry
+			}
+		default:
+			*arrivals = append(*arrivals, now)
+		}
+		if api.headers {
+			a.Quota.Limit, a.Quota.Window = api.limit, time.Second
+		}
+		c.inflight = append(c.inflight, simFlight{row: r, at: now.Add(latency), sentAt: now, a: a})
+	}
+}
+
+// simulateShards runs calls rows split over shards processes, each with
+// cfg and a pacer of its own, against one api. The report is the first
+// process's.
+func simulateShards(cfg Config, shards int, api *simAPI, calls int, latency time.Duration, trace func(string, ...any)) simResult {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	now := t0
-	p := newPacer(cfg, now)
-	p.trace = trace
-	type row struct {
-		n       int
-		readyAt time.Time
+	clients := make([]*simClient, shards)
+	for i := range clients {
+		c := &simClient{cfg: cfg, p: newPacer(cfg, now)}
+		if i == 0 {
+			c.p.trace = trace
+		}
+		for range calls / shards {
+			c.ready = append(c.ready, &simRow{})
+		}
+		clients[i] = c
 	}
-	type flight struct {
-		row    *row
-		at     time.Time // answer arrives
-		sentAt time.Time
-		a      Attempt
-	}
-	ready := make([]*row, 0, calls)
-	for range calls {
-		ready = append(ready, &row{})
-	}
-	var waiting []*row // backing off
-	var inflight []flight
 	var arrivals []time.Time // accepted request arrivals
 	res := simResult{}
-	jitter := 0.0
 	deadline := t0.Add(10 * time.Minute)
-	for (len(ready) > 0 || len(waiting) > 0 || len(inflight) > 0) && now.Before(deadline) {
-		// the next send, if a row and a slot are free
+	for now.Before(deadline) {
 		next := time.Time{}
-		if len(ready) > 0 && len(inflight) < cfg.Concurrency {
-			t := now
-			if p.pauseUntil.After(t) {
-				t = p.pauseUntil
-			}
-			if tok := p.lim.TokensAt(t); tok < 1 && !math.IsInf(float64(p.lim.Limit()), 1) {
-				t = t.Add(time.Duration(math.Ceil((1-tok)/float64(p.lim.Limit())*float64(time.Second))) + time.Microsecond)
-			}
-			next = t
-		}
-		for _, w := range waiting {
-			if next.IsZero() || w.readyAt.Before(next) {
-				next = w.readyAt
+		for _, c := range clients {
+			if t := c.next(now); !t.IsZero() && (next.IsZero() || t.Before(next)) {
+				next = t
 			}
 		}
-		for _, f := range inflight {
-			if next.IsZero() || f.at.Before(next) {
-				next = f.at
-			}
+		if next.IsZero() {
+			break // every client done
 		}
-		if next.Before(now) || next.IsZero() {
-			next = now
+		if next.After(now) {
+			now = next
 		}
-		now = next
-		// answers due
-		sort.Slice(inflight, func(i, j int) bool { return inflight[i].at.Before(inflight[j].at) })
-		for len(inflight) > 0 && !inflight[0].at.After(now) {
-			f := inflight[0]
-			inflight = inflight[1:]
-			p.answer(f.at, f.sentAt, f.a)
-			if f.a.Outcome == Canceled {
-				res.canceled++
-				continue
+		for _, c := range clients {
+			if c.busy() {
+				c.step(now, api, latency, &res, &arrivals)
 			}
-			jitter = math.Mod(jitter+0.37, 1)
-			f.row.readyAt = now.Add(Backoff(f.row.n, cfg.BaseBackoff, cfg.MaxBackoff, f.a.RetryAfter, jitter))
-			waiting = append(waiting, f.row)
-		}
-		// rows back from backoff
-		keep := waiting[:0]
-		for _, w := range waiting {
-			if !w.readyAt.After(now) {
-				ready = append(ready, w)
-			} else {
-				keep = append(keep, w)
-			}
-		}
-		waiting = keep
-		// sends due now
-		for len(ready) > 0 && len(inflight) < cfg.Concurrency && !p.pauseUntil.After(now) {
-			if !math.IsInf(float64(p.lim.Limit()), 1) && p.lim.TokensAt(now) < 1 {
-				break
-			}
-			p.lim.ReserveN(now, 1)
-			r := ready[0]
-			ready = ready[1:]
-			r.n++
-			p.sent(now)
-			res.requests++
-			a := Attempt{HTTPStatus: 200, Verdict: Verdict{Outcome: Canceled, RemovedJobs: 1}, Duration: latency}
-			a.Quota.Remaining = -1
-			ok, retry := api.take(now)
-			switch {
-			case !ok && retry < 0:
-				a = Attempt{HTTPStatus: 503, Verdict: Verdict{Outcome: ServerError, RemovedJobs: -1}, Duration: latency}
-				a.Quota.Remaining = -1
-			case !ok:
-				res.rejected++
-				a = Attempt{HTTPStatus: 429, Verdict: Verdict{Outcome: RateLimited, RemovedJobs: -1}, Duration: latency}
-				a.Quota.Remaining = -1
-				if api.retryAfter {
-					a.RetryAfter = retry
-				}
-			default:
-				arrivals = append(arrivals, now)
-			}
-			if api.headers {
-				a.Quota.Limit, a.Quota.Window = api.limit, time.Second
-			}
-			inflight = append(inflight, flight{row: r, at: now.Add(latency), sentAt: now, a: a})
 		}
 	}
 	if len(arrivals) > 1 {
@@ -211,7 +257,7 @@ func simulate(cfg Config, api *simAPI, calls int, latency time.Duration, trace f
 		}
 	}
 	res.share429 = float64(res.rejected) / float64(max(res.requests, 1))
-	res.report = p.report()
+	res.report = clients[0].p.report()
 	return res
 }
 
@@ -311,6 +357,37 @@ func TestPacerSimulatedNoise(t *testing.T) {
 			}
 			if r.report.Noise == 0 {
 				t.Errorf("the report names no pushback noise: %+v", r.report)
+			}
+		})
+	}
+}
+
+// Four processes (--shard K/4) with --rate auto share one key's limit.
+func TestPacerSimulatedShards(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name string
+		api  simAPI
+	}{
+		{"bucket 150/s Retry-After", simAPI{limit: 150, burst: 15, retryAfter: true}},
+		{"bucket 150/s no Retry-After", simAPI{limit: 150, burst: 15}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := testConfig()
+			cfg.Concurrency, cfg.MaxAttempts, cfg.AutoRate = 32, 20, true
+			api := c.api
+			var trace func(string, ...any)
+			if testing.Verbose() {
+				trace = t.Logf
+			}
+			r := simulateShards(cfg, 4, &api, 3000, time.Millisecond, trace)
+			t.Logf("4 shards, %s: %s", c.name, r)
+			if r.canceled != 3000 {
+				t.Errorf("%d of 3000 canceled", r.canceled)
+			}
+			if r.share429 > 0.05 {
+				t.Errorf("429s are %.1f%% of requests, want at most 5%%", r.share429*100)
 			}
 		})
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -208,27 +209,58 @@ func TestResumeRoundTrip(t *testing.T) {
 	}
 }
 
+// TestResumeTornLastLine: a report whose last line a kill cut short
+// mid-row resumes. Every whole row is read as written; the torn row is
+// skipped, and its ID counts as possibly sent (ambiguous, never final):
+// through the dispatch journal beside the report when there is one, and
+// conservatively when there is none.
 func TestResumeTornLastLine(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	path, _ := writeSample(t, dir)
-	data, _ := os.ReadFile(path)
-	for _, cut := range []int{1, 5, 20} {
-		torn := filepath.Join(dir, "torn.csv")
-		os.Remove(torn)
-		extra := "6,zz,canceled,true,200,200,Call canceled successfully!,1,1,false,3,2026-11-29T10:00:00.123Z,2026-11-29T10:00:00.126Z,\n"
-		os.WriteFile(torn, append(append([]byte{}, data...), extra[:cut]...), 0o644)
-		res, err := ReadResume(torn)
-		if err != nil {
-			t.Fatalf("cut %d: %v", cut, err)
-		}
-		if res.TornLine != 7 || res.Rows != 5 {
-			t.Errorf("cut %d: torn line %d, rows %d", cut, res.TornLine, res.Rows)
-		}
-		// Without a journal or JSON beside it, the torn row's ID is taken
-		// as possibly sent, never as final.
-		if r, ok := res.Lookup("zz"); !ok || r.Final() || !r.Ambiguous || !res.Conservative {
-			t.Errorf("cut %d: the torn row reads as %+v (found %v)", cut, r, ok)
+	extra := "6,zz,canceled,true,200,200,Call canceled successfully!,1,1,false,3,2026-11-29T10:00:00.123Z,2026-11-29T10:00:00.126Z,\n"
+	for _, journal := range []bool{false, true} {
+		for _, cut := range []int{1, 5, 20, len(extra) - 1} {
+			t.Run(fmt.Sprintf("journal=%v/cut=%d", journal, cut), func(t *testing.T) {
+				t.Parallel()
+				dir := t.TempDir()
+				path, rs := writeSample(t, dir)
+				f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				f.WriteString(extra[:cut])
+				f.Close()
+				if journal {
+					jr, err := CreateJournal(JournalPath(path), 0)
+					if err != nil {
+						t.Fatal(err)
+					}
+					jr.Publish()
+					for _, id := range []string{"a1", "b,2", " lead", "zz"} {
+						jr.Dispatched(id)
+					}
+					if err := jr.Close(); err != nil {
+						t.Fatal(err)
+					}
+				}
+				res, err := ReadResume(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.TornLine != 7 || res.Rows != len(rs) || res.Conservative == journal {
+					t.Errorf("torn line %d, rows %d, conservative %v", res.TornLine, res.Rows, res.Conservative)
+				}
+				for _, want := range rs {
+					if got, ok := res.Lookup(want.CallID); !ok || got.Outcome != want.Outcome {
+						t.Errorf("%q: %+v (found %v), want %s", want.CallID, got, ok, want.Outcome)
+					}
+				}
+				if r, ok := res.Lookup("zz"); !ok || r.Final() || !r.Ambiguous {
+					t.Errorf("the torn row reads as %+v (found %v), want possibly sent", r, ok)
+				}
+				if _, ok := res.Lookup("never-sent"); ok == journal {
+					t.Errorf("an ID in neither file: found %v", ok)
+				}
+			})
 		}
 	}
 }

@@ -82,7 +82,7 @@ demo-limit: build
 	  INPUT=$(DEMO_OUT)/limit-calls.csv BULK_ARGS="$(DEMO_LIMIT_ARGS)" OUT=$(DEMO_OUT) BIN=$(BIN) sh testdata/demo.sh
 
 fuzz:
-	@for pkg_target in ./batch:FuzzClassify ./batch:FuzzReadInput ./batch:FuzzCancelURL ./report:FuzzReadResume ./report:FuzzPageFile; do \
+	@for pkg_target in ./batch:FuzzClassify ./batch:FuzzReadInput ./batch:FuzzCancelURL ./report:FuzzReadResume; do \
 	  pkg=$${pkg_target%%:*}; target=$${pkg_target##*:}; \
 	  echo "== $$target ($$pkg, $(FUZZTIME))"; \
 	  $(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \

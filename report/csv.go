@@ -11,10 +11,12 @@ import (
 	"github.com/subverseai/bulkcancel/batch"
 )
 
-// CSV streams report rows to PREFIX.csv: each row is written to the file
-// the moment it is given, in one write that a kill -9 cannot cut (see
-// pageFile), and the file is synced at least every SyncEvery and on Close.
-// It also keeps the run's Summary. Its methods are safe for concurrent use.
+// CSV streams report rows to PREFIX.csv: each row is appended to the file
+// the moment it is given, in one write(2), and the file is synced at least
+// every SyncEvery and on Close. No byte already written is written again.
+// A kill -9 during a row's write can leave that row cut short as the
+// file's last line, which ReadResume skips. It also keeps the run's
+// Summary. Its methods are safe for concurrent use.
 type CSV struct {
 	path string
 
@@ -22,7 +24,7 @@ type CSV struct {
 	f         *os.File
 	published bool // the file has its name
 	discarded bool // Publish failed and removed the file
-	rows      pageFile
+	buf       []byte
 	err       error // first write error; every later Write returns it
 	summary   Summary
 
@@ -43,9 +45,9 @@ func CreateCSV(path string) (*CSV, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create report: %w", err)
 	}
-	w := &CSV{path: path, f: f, rows: pageFile{f: f}}
+	w := &CSV{path: path, f: f}
 	w.summary.init()
-	if err := w.rows.header(appendFields(nil, Columns...)); err != nil {
+	if _, err := f.Write(appendFields(nil, Columns...)); err != nil {
 		f.Close()
 		os.Remove(f.Name())
 		return nil, fmt.Errorf("write report %s: %w", path, err)
@@ -72,7 +74,8 @@ func (w *CSV) write(r batch.Result, carried bool) error {
 		w.summary.unwritten(r, carried)
 		return w.err
 	}
-	if err := w.rows.append(r); err != nil {
+	w.buf = appendResult(w.buf[:0], r)
+	if _, err := w.f.Write(w.buf); err != nil {
 		w.err = fmt.Errorf("write report %s: %w", w.path, err)
 		w.summary.unwritten(r, carried)
 		return w.err
@@ -155,10 +158,7 @@ func (w *CSV) syncFailed(err error) {
 
 // appendResult formats r as one CSV line, in Columns order, without
 // allocating beyond buf's growth.
-func appendResult(b []byte, r batch.Result) []byte { return appendRow(b, r, pad{}) }
-
-// appendRow is appendResult lengthened by p, which changes no value.
-func appendRow(b []byte, r batch.Result, p pad) []byte {
+func appendResult(b []byte, r batch.Result) []byte {
 	b = strconv.AppendInt(b, int64(r.Row), 10)
 	b = append(b, ',')
 	b = appendField(b, r.CallID)
@@ -167,60 +167,32 @@ func appendRow(b []byte, r batch.Result, p pad) []byte {
 	b = append(b, ',')
 	b = strconv.AppendBool(b, r.Final())
 	b = append(b, ',')
-	b = p.mark(b, colHTTPStatus)
 	b = appendPositive(b, r.HTTPStatus)
-	b = p.mark(b, colHTTPStatus)
 	b = append(b, ',')
-	b = p.mark(b, colResponseCode)
 	if r.ResponseCode != 0 {
 		b = strconv.AppendInt(b, int64(r.ResponseCode), 10) // any code the API sent, 4001 or -1 too
 	}
-	b = p.mark(b, colResponseCode)
 	b = append(b, ',')
-	b = appendText(b, oneLine(r.Message), p.quotes(colMessage))
+	b = appendField(b, oneLine(r.Message))
 	b = append(b, ',')
-	b = p.mark(b, colRemovedJobs)
 	if r.RemovedJobs >= 0 {
 		b = strconv.AppendInt(b, int64(r.RemovedJobs), 10)
 	}
-	b = p.mark(b, colRemovedJobs)
 	b = append(b, ',')
-	b = p.mark(b, colAttempts)
 	b = strconv.AppendInt(b, int64(r.Attempts), 10)
-	b = p.mark(b, colAttempts)
 	b = append(b, ',')
 	b = strconv.AppendBool(b, r.Ambiguous)
 	b = append(b, ',')
-	b = p.mark(b, colDurationMS)
 	if d := r.Duration(); d >= 0 {
 		b = strconv.AppendInt(b, d.Milliseconds(), 10)
 	}
-	b = p.mark(b, colDurationMS)
 	b = append(b, ',')
-	b = p.mark(b, colStartedAt)
 	b = appendTime(b, r.StartedAt)
-	b = p.mark(b, colStartedAt)
 	b = append(b, ',')
-	b = p.mark(b, colFinishedAt)
 	b = appendTime(b, r.FinishedAt)
-	b = p.mark(b, colFinishedAt)
 	b = append(b, ',')
-	b = appendText(b, oneLine(r.Error), p.quotes(colError))
-	if p.crlf {
-		b = append(b, '\r')
-	}
+	b = appendField(b, oneLine(r.Error))
 	return append(b, '\n')
-}
-
-// appendText writes s as a CSV field, quoted when it must be or when quote
-// is set.
-func appendText(b []byte, s string, quote bool) []byte {
-	if quote && !needsQuotes(s) {
-		b = append(b, '"')
-		b = append(b, s...)
-		return append(b, '"')
-	}
-	return appendField(b, s)
 }
 
 func appendFields(b []byte, fields ...string) []byte {

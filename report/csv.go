@@ -3,10 +3,8 @@ package report
 import (
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/subverseai/bulkcancel/batch"
 )
@@ -156,42 +154,14 @@ func (w *CSV) syncFailed(err error) {
 	}
 }
 
-// appendResult formats r as one CSV line, in Columns order, without
-// allocating beyond buf's growth.
+// appendResult formats r as one CSV line, in Columns order.
 func appendResult(b []byte, r batch.Result) []byte {
-	b = strconv.AppendInt(b, int64(r.Row), 10)
-	b = append(b, ',')
-	b = appendField(b, r.CallID)
-	b = append(b, ',')
-	b = append(b, r.Outcome...)
-	b = append(b, ',')
-	b = strconv.AppendBool(b, r.Final())
-	b = append(b, ',')
-	b = appendPositive(b, r.HTTPStatus)
-	b = append(b, ',')
-	if r.ResponseCode != 0 {
-		b = strconv.AppendInt(b, int64(r.ResponseCode), 10) // any code the API sent, 4001 or -1 too
+	for i, c := range columns {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendField(b, c.text(&r))
 	}
-	b = append(b, ',')
-	b = appendField(b, oneLine(r.Message))
-	b = append(b, ',')
-	if r.RemovedJobs >= 0 {
-		b = strconv.AppendInt(b, int64(r.RemovedJobs), 10)
-	}
-	b = append(b, ',')
-	b = strconv.AppendInt(b, int64(r.Attempts), 10)
-	b = append(b, ',')
-	b = strconv.AppendBool(b, r.Ambiguous)
-	b = append(b, ',')
-	if d := r.Duration(); d >= 0 {
-		b = strconv.AppendInt(b, d.Milliseconds(), 10)
-	}
-	b = append(b, ',')
-	b = appendTime(b, r.StartedAt)
-	b = append(b, ',')
-	b = appendTime(b, r.FinishedAt)
-	b = append(b, ',')
-	b = appendField(b, oneLine(r.Error))
 	return append(b, '\n')
 }
 
@@ -203,20 +173,6 @@ func appendFields(b []byte, fields ...string) []byte {
 		b = appendField(b, f)
 	}
 	return append(b, '\n')
-}
-
-func appendPositive(b []byte, n int) []byte {
-	if n <= 0 {
-		return b
-	}
-	return strconv.AppendInt(b, int64(n), 10)
-}
-
-func appendTime(b []byte, t time.Time) []byte {
-	if t.IsZero() {
-		return b
-	}
-	return t.UTC().AppendFormat(b, TimeFormat)
 }
 
 // appendField writes s as a CSV field, quoted when it must be (as

@@ -102,13 +102,13 @@ func appendResults(w *bufio.Writer, src io.Reader) error {
 			buf = append(buf, ',')
 		}
 		buf = append(buf, '{')
-		for i, col := range Columns {
+		for i, c := range columns {
 			if i > 0 {
 				buf = append(buf, ',')
 			}
-			buf = appendJSONString(buf, col)
+			buf = appendJSONString(buf, c.name)
 			buf = append(buf, ':')
-			buf = appendJSONValue(buf, col, rec[i])
+			buf = appendJSONValue(buf, c.kind, rec[i])
 		}
 		buf = append(buf, '}')
 		if _, err := w.Write(buf); err != nil {
@@ -119,19 +119,19 @@ func appendResults(w *bufio.Writer, src io.Reader) error {
 
 // appendJSONValue writes a report field with its JSON type: numbers and
 // booleans as such, empty numbers and times as null, text as strings.
-func appendJSONValue(b []byte, col, v string) []byte {
-	switch col {
-	case "row", "http_status", "response_code", "removed_jobs", "attempts", "duration_ms":
+func appendJSONValue(b []byte, k kind, v string) []byte {
+	switch k {
+	case number:
 		if _, err := strconv.ParseInt(v, 10, 64); err == nil {
 			return append(b, v...)
 		}
 		return append(b, "null"...)
-	case "final", "ambiguous":
+	case boolean:
 		if v == "true" || v == "false" {
 			return append(b, v...)
 		}
 		return append(b, "null"...)
-	case "started_at", "finished_at":
+	case instant:
 		if v == "" {
 			return append(b, "null"...)
 		}

@@ -8,11 +8,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
+	"slices"
 	"strings"
-	"time"
-
-	"github.com/gocarina/gocsv"
 
 	"github.com/subverseai/bulkcancel/batch"
 )
@@ -97,7 +94,7 @@ func ReadResume(path string) (*Resume, error) {
 	cr := csv.NewReader(bufio.NewReaderSize(src, 256<<10))
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
-	um, err := gocsv.NewUnmarshaller(cr, record{})
+	header, err := cr.Read()
 	if err == io.EOF {
 		return nil, &batch.InputError{File: path, Cause: "the report is empty, not even a header",
 			Hint: "the earlier run stopped before writing anything; run again without --resume"}
@@ -105,14 +102,13 @@ func ReadResume(path string) (*Resume, error) {
 	if err != nil {
 		return nil, resumeError(path, err)
 	}
-	if len(um.MismatchedStructFields) > 0 {
-		return nil, &batch.InputError{File: path, Line: 1,
-			Cause: fmt.Sprintf("not a bulkcancel report: the header lacks %s", strings.Join(um.MismatchedStructFields, ", ")),
-			Hint:  "--resume takes the PREFIX.csv of an earlier run"}
+	at, err := columnsAt(header)
+	if err != nil {
+		return nil, &batch.InputError{File: path, Line: 1, Cause: err.Error(), Hint: "--resume takes the PREFIX.csv of an earlier run"}
 	}
 	lastLine := 1
 	for {
-		v, err := um.Read()
+		rec, err := cr.Read()
 		if err == io.EOF {
 			break
 		}
@@ -121,8 +117,7 @@ func ReadResume(path string) (*Resume, error) {
 		}
 		line, _ := cr.FieldPos(0)
 		lastLine = line
-		rec := v.(record)
-		r, err := parseRecord(&rec)
+		r, err := parseRecord(rec, at)
 		if err != nil {
 			return nil, &batch.InputError{File: path, Line: line, Cause: err.Error(),
 				Hint: "this line was not written by bulkcancel as it stands; fix or remove it"}
@@ -193,56 +188,37 @@ func resumeError(path string, err error) error {
 	return &batch.InputError{File: path, Cause: err.Error()}
 }
 
-// parseRecord turns one report line back into a Result.
-func parseRecord(rec *record) (batch.Result, error) {
-	r := batch.Result{CallID: rec.CallID, Outcome: batch.Outcome(rec.Outcome), Message: rec.Message, Error: rec.Error}
-	var err error
-	num := func(col, v string, empty int) int {
-		if err != nil {
-			return 0
+// columnsAt returns where each of columns is in header, the first time
+// it appears there; the header must hold every one.
+func columnsAt(header []string) ([]int, error) {
+	at := make([]int, len(columns))
+	var missing []string
+	for i, c := range columns {
+		at[i] = slices.Index(header, c.name)
+		if at[i] < 0 {
+			missing = append(missing, c.name)
 		}
-		if v == "" && empty != 0 {
-			return empty
-		}
-		n, e := strconv.Atoi(v)
-		if e != nil || n < 0 && col != "response_code" {
-			err = fmt.Errorf("column %s: %q is not a whole number", col, v)
-		}
-		return n
 	}
-	boolean := func(col, v string) bool {
-		if err == nil && v != "true" && v != "false" {
-			err = fmt.Errorf("column %s: %q is not true or false", col, v)
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("not a bulkcancel report: the header lacks %s", strings.Join(missing, ", "))
+	}
+	return at, nil
+}
+
+// parseRecord turns one report line, whose columns are at at, back into
+// a Result. A column the line is too short for reads as empty.
+func parseRecord(rec []string, at []int) (batch.Result, error) {
+	var r batch.Result
+	for i, c := range columns {
+		v := ""
+		if at[i] < len(rec) {
+			v = rec[at[i]]
 		}
-		return v == "true"
-	}
-	when := func(col, v string) time.Time {
-		if err != nil || v == "" {
-			return time.Time{}
+		if err := c.parse(&r, v); err != nil {
+			return r, fmt.Errorf("column %s: %q %w", c.name, v, err)
 		}
-		t, e := time.Parse(time.RFC3339Nano, v)
-		if e != nil {
-			err = fmt.Errorf("column %s: %q is not an RFC 3339 time", col, v)
-		}
-		return t.UTC()
 	}
-	if !r.Outcome.Known() {
-		return r, fmt.Errorf("column outcome: %q is not an outcome", rec.Outcome)
-	}
-	r.Row = num("row", rec.Row, 0)
-	boolean("final", rec.Final)
-	r.HTTPStatus = num("http_status", rec.HTTPStatus, -1)
-	if rec.ResponseCode != "" { // empty: no envelope code
-		r.ResponseCode = num("response_code", rec.ResponseCode, 0)
-	}
-	r.RemovedJobs = num("removed_jobs", rec.RemovedJobs, -1)
-	r.Attempts = num("attempts", rec.Attempts, 0)
-	r.Ambiguous = boolean("ambiguous", rec.Ambiguous)
-	num("duration_ms", rec.DurationMS, -1)
-	r.StartedAt = when("started_at", rec.StartedAt)
-	r.FinishedAt = when("finished_at", rec.FinishedAt)
-	r.HTTPStatus = max(r.HTTPStatus, 0)
-	return r, err
+	return r, nil
 }
 
 // priorMeta reads input.sha256 from an earlier JSON report and whether

@@ -1,6 +1,8 @@
 package report
 
 import (
+	"bytes"
+	"encoding/csv"
 	"fmt"
 	"os"
 	"strings"
@@ -22,7 +24,7 @@ type CSV struct {
 	f         *os.File
 	published bool // the file has its name
 	discarded bool // Publish failed and removed the file
-	buf       []byte
+	lines     *lines
 	err       error // first write error; every later Write returns it
 	summary   Summary
 
@@ -43,9 +45,9 @@ func CreateCSV(path string) (*CSV, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create report: %w", err)
 	}
-	w := &CSV{path: path, f: f}
+	w := &CSV{path: path, f: f, lines: newLines()}
 	w.summary.init()
-	if _, err := f.Write(appendFields(nil, Columns...)); err != nil {
+	if _, err := f.Write(w.lines.line(Columns)); err != nil {
 		f.Close()
 		os.Remove(f.Name())
 		return nil, fmt.Errorf("write report %s: %w", path, err)
@@ -72,8 +74,7 @@ func (w *CSV) write(r batch.Result, carried bool) error {
 		w.summary.unwritten(r, carried)
 		return w.err
 	}
-	w.buf = appendResult(w.buf[:0], r)
-	if _, err := w.f.Write(w.buf); err != nil {
+	if _, err := w.f.Write(w.lines.result(r)); err != nil {
 		w.err = fmt.Errorf("write report %s: %w", w.path, err)
 		w.summary.unwritten(r, carried)
 		return w.err
@@ -154,61 +155,34 @@ func (w *CSV) syncFailed(err error) {
 	}
 }
 
-// appendResult formats r as one CSV line, in Columns order.
-func appendResult(b []byte, r batch.Result) []byte {
+// lines formats report lines with encoding/csv. It is not safe for
+// concurrent use.
+type lines struct {
+	buf    bytes.Buffer
+	cw     *csv.Writer
+	fields []string
+}
+
+func newLines() *lines {
+	l := &lines{fields: make([]string, len(columns))}
+	l.cw = csv.NewWriter(&l.buf)
+	return l
+}
+
+// result returns r as one line, in Columns order, valid until the next
+// call.
+func (l *lines) result(r batch.Result) []byte {
 	for i, c := range columns {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendField(b, c.text(&r))
+		l.fields[i] = c.text(&r)
 	}
-	return append(b, '\n')
+	return l.line(l.fields)
 }
 
-func appendFields(b []byte, fields ...string) []byte {
-	for i, f := range fields {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendField(b, f)
-	}
-	return append(b, '\n')
-}
-
-// appendField writes s as a CSV field, quoted when it must be (as
-// encoding/csv would: a comma, quote, CR or LF inside, or a leading space).
-func appendField(b []byte, s string) []byte {
-	if !needsQuotes(s) {
-		return append(b, s...)
-	}
-	b = append(b, '"')
-	for {
-		i := strings.IndexByte(s, '"')
-		if i < 0 {
-			break
-		}
-		b = append(b, s[:i+1]...)
-		b = append(b, '"')
-		s = s[i+1:]
-	}
-	b = append(b, s...)
-	return append(b, '"')
-}
-
-func needsQuotes(s string) bool {
-	if s == "" {
-		return false
-	}
-	if s[0] == ' ' || s[0] == '\t' || s == `\.` {
-		return true
-	}
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case ',', '"', '\r', '\n':
-			return true
-		}
-	}
-	return false
+func (l *lines) line(fields []string) []byte {
+	l.buf.Reset()
+	l.cw.Write(fields) // into a bytes.Buffer, which does not fail
+	l.cw.Flush()
+	return l.buf.Bytes()
 }
 
 // oneLine keeps free text on one line so every report row is one line.

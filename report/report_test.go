@@ -202,7 +202,7 @@ func TestResumeRoundTrip(t *testing.T) {
 			continue
 		}
 		// Final rows come back whole: writing them again gives the same line.
-		if a, b := string(appendResult(nil, got)), string(appendResult(nil, want)); a != b {
+		if a, b := string(newLines().result(got)), string(newLines().result(want)); a != b {
 			t.Errorf("round trip:\n%s%s", a, b)
 		}
 	}

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -9,7 +10,6 @@ import (
 	"os"
 	"strconv"
 	"time"
-	"unicode/utf8"
 )
 
 // Meta is everything PREFIX.json holds besides the rows.
@@ -88,7 +88,19 @@ func appendResults(w *bufio.Writer, src io.Reader) error {
 	if _, err := cr.Read(); err != nil {
 		return fmt.Errorf("header: %w", err)
 	}
-	buf := make([]byte, 0, 1024)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	str := func(s string) {
+		enc.Encode(s) // a string always encodes
+		buf.Truncate(buf.Len() - 1)
+	}
+	keys := make([]string, len(columns)) // `"row":` and so on, encoded once
+	for i, c := range columns {
+		buf.Reset()
+		str(c.name)
+		keys[i] = buf.String() + ":"
+	}
 	for n := 0; ; n++ {
 		rec, err := cr.Read()
 		if err == io.EOF {
@@ -97,81 +109,46 @@ func appendResults(w *bufio.Writer, src io.Reader) error {
 		if err != nil {
 			return err
 		}
-		buf = buf[:0]
+		buf.Reset()
 		if n > 0 {
-			buf = append(buf, ',')
+			buf.WriteByte(',')
 		}
-		buf = append(buf, '{')
+		buf.WriteByte('{')
 		for i, c := range columns {
 			if i > 0 {
-				buf = append(buf, ',')
+				buf.WriteByte(',')
 			}
-			buf = appendJSONString(buf, c.name)
-			buf = append(buf, ':')
-			buf = appendJSONValue(buf, c.kind, rec[i])
+			buf.WriteString(keys[i])
+			if raw, ok := jsonLiteral(c.kind, rec[i]); ok {
+				buf.WriteString(raw)
+			} else {
+				str(rec[i])
+			}
 		}
-		buf = append(buf, '}')
-		if _, err := w.Write(buf); err != nil {
+		buf.WriteByte('}')
+		if _, err := w.Write(buf.Bytes()); err != nil {
 			return err
 		}
 	}
 }
 
-// appendJSONValue writes a report field with its JSON type: numbers and
-// booleans as such, empty numbers and times as null, text as strings.
-func appendJSONValue(b []byte, k kind, v string) []byte {
+// jsonLiteral is a report field of kind k as a JSON number, boolean or
+// null (an empty number or time, or a number or boolean that is not
+// one); ok is false for a string.
+func jsonLiteral(k kind, v string) (raw string, ok bool) {
 	switch k {
 	case number:
-		if _, err := strconv.ParseInt(v, 10, 64); err == nil {
-			return append(b, v...)
+		if _, err := strconv.ParseInt(v, 10, 64); err != nil {
+			return "null", true
 		}
-		return append(b, "null"...)
+		return v, true
 	case boolean:
-		if v == "true" || v == "false" {
-			return append(b, v...)
+		if v != "true" && v != "false" {
+			return "null", true
 		}
-		return append(b, "null"...)
+		return v, true
 	case instant:
-		if v == "" {
-			return append(b, "null"...)
-		}
+		return "null", v == ""
 	}
-	return appendJSONString(b, v)
-}
-
-func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				b = append(b, '\\', c)
-			case c == '\n':
-				b = append(b, '\\', 'n')
-			case c == '\r':
-				b = append(b, '\\', 'r')
-			case c == '\t':
-				b = append(b, '\\', 't')
-			case c < 0x20 || c == 0x7f:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			default:
-				b = append(b, c)
-			}
-			i++
-			continue
-		}
-		r, n := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && n == 1:
-			b = append(b, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
-		default:
-			b = append(b, s[i:i+n]...)
-		}
-		i += n
-	}
-	return append(b, '"')
+	return "", false
 }

@@ -318,3 +318,17 @@ func TestResumeKeepsFinalOverLaterNonFinal(t *testing.T) {
 		t.Errorf("b: %+v", r)
 	}
 }
+
+// TestRecordFollowsColumns: the struct gocsv reads a report line into has
+// a field per column, in the order of columns, named by the column.
+func TestRecordFollowsColumns(t *testing.T) {
+	rt := reflect.TypeOf(record{})
+	if rt.NumField() != len(columns) {
+		t.Fatalf("record has %d fields, columns %d", rt.NumField(), len(columns))
+	}
+	for i, c := range columns {
+		if tag := rt.Field(i).Tag.Get("csv"); tag != c.name {
+			t.Errorf("field %d (%s) reads %q, column %d is %q", i, rt.Field(i).Name, tag, i, c.name)
+		}
+	}
+}

@@ -8,8 +8,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
+
+	"github.com/gocarina/gocsv"
 
 	"github.com/subverseai/bulkcancel/batch"
 )
@@ -94,7 +97,7 @@ func ReadResume(path string) (*Resume, error) {
 	cr := csv.NewReader(bufio.NewReaderSize(src, 256<<10))
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
-	header, err := cr.Read()
+	um, err := gocsv.NewUnmarshaller(cr, record{})
 	if err == io.EOF {
 		return nil, &batch.InputError{File: path, Cause: "the report is empty, not even a header",
 			Hint: "the earlier run stopped before writing anything; run again without --resume"}
@@ -102,13 +105,12 @@ func ReadResume(path string) (*Resume, error) {
 	if err != nil {
 		return nil, resumeError(path, err)
 	}
-	at, err := columnsAt(header)
-	if err != nil {
+	if err := checkHeader(um.Headers); err != nil {
 		return nil, &batch.InputError{File: path, Line: 1, Cause: err.Error(), Hint: "--resume takes the PREFIX.csv of an earlier run"}
 	}
 	lastLine := 1
 	for {
-		rec, err := cr.Read()
+		rec, err := um.Read()
 		if err == io.EOF {
 			break
 		}
@@ -117,7 +119,7 @@ func ReadResume(path string) (*Resume, error) {
 		}
 		line, _ := cr.FieldPos(0)
 		lastLine = line
-		r, err := parseRecord(rec, at)
+		r, err := parseRecord(rec.(record))
 		if err != nil {
 			return nil, &batch.InputError{File: path, Line: line, Cause: err.Error(),
 				Hint: "this line was not written by bulkcancel as it stands; fix or remove it"}
@@ -188,32 +190,47 @@ func resumeError(path string, err error) error {
 	return &batch.InputError{File: path, Cause: err.Error()}
 }
 
-// columnsAt returns where each of columns is in header, the first time
-// it appears there; the header must hold every one.
-func columnsAt(header []string) ([]int, error) {
-	at := make([]int, len(columns))
+// checkHeader says which of columns the header lacks.
+func checkHeader(header []string) error {
 	var missing []string
-	for i, c := range columns {
-		at[i] = slices.Index(header, c.name)
-		if at[i] < 0 {
+	for _, c := range columns {
+		if !slices.Contains(header, c.name) {
 			missing = append(missing, c.name)
 		}
 	}
 	if len(missing) > 0 {
-		return nil, fmt.Errorf("not a bulkcancel report: the header lacks %s", strings.Join(missing, ", "))
+		return fmt.Errorf("not a bulkcancel report: the header lacks %s", strings.Join(missing, ", "))
 	}
-	return at, nil
+	return nil
 }
 
-// parseRecord turns one report line, whose columns are at at, back into
-// a Result. A column the line is too short for reads as empty.
-func parseRecord(rec []string, at []int) (batch.Result, error) {
+// record is a report line as gocsv maps it from the header's names: each
+// column's text, a field per column in the order of columns
+// (TestRecordFollowsColumns holds the two together). A column the line
+// is too short for reads as empty.
+type record struct {
+	Row          string `csv:"row"`
+	CallID       string `csv:"call_id"`
+	Outcome      string `csv:"outcome"`
+	Final        string `csv:"final"`
+	HTTPStatus   string `csv:"http_status"`
+	ResponseCode string `csv:"response_code"`
+	Message      string `csv:"message"`
+	RemovedJobs  string `csv:"removed_jobs"`
+	Attempts     string `csv:"attempts"`
+	Ambiguous    string `csv:"ambiguous"`
+	DurationMS   string `csv:"duration_ms"`
+	StartedAt    string `csv:"started_at"`
+	FinishedAt   string `csv:"finished_at"`
+	Error        string `csv:"error"`
+}
+
+// parseRecord turns one report line back into a Result.
+func parseRecord(rec record) (batch.Result, error) {
 	var r batch.Result
+	fields := reflect.ValueOf(rec)
 	for i, c := range columns {
-		v := ""
-		if at[i] < len(rec) {
-			v = rec[at[i]]
-		}
+		v := fields.Field(i).String()
 		if err := c.parse(&r, v); err != nil {
 			return r, fmt.Errorf("column %s: %q %w", c.name, v, err)
 		}

@@ -2,12 +2,12 @@ package report
 
 import (
 	"context"
-	"net/http/httptest"
 	"path/filepath"
 	"testing"
 
 	"github.com/subverseai/bulkcancel/batch"
 	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
+	"github.com/subverseai/bulkcancel/internal/testutil"
 )
 
 // BenchmarkJournalDispatched is the journal's cost per request on its
@@ -56,11 +56,9 @@ func BenchmarkRunJournal(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			const key, concurrency = "bench-key", 64
-			srv := fake.New(fake.Options{APIKey: key})
+			srv, url := testutil.StartFake(b, fake.Options{APIKey: key})
 			ids := srv.Seed(b.N)
-			ts := httptest.NewServer(srv)
-			defer ts.Close()
-			base, _ := batch.ParseBaseURL(ts.URL + "/api")
+			base, _ := batch.ParseBaseURL(url)
 			hc := batch.NewHTTPClient(concurrency)
 			defer hc.CloseIdleConnections()
 			client := batch.NewClient(hc, base, key)

@@ -68,7 +68,7 @@ type RateReport struct {
 	Highest float64 `json:"highest"`           // the highest pace set; 0 means no ceiling
 	Final   float64 `json:"final"`             // the pace at the end; 0 means no ceiling
 	Allowed float64 `json:"api_allowed"`       // the rate the API was seen to allow; 0 when it never pushed back
-	HeldBy  HeldBy  `json:"held_by"`           // what held the pace at the end
+	HeldBy  HeldBy  `json:"held_by"`           // what held the pace for the longest time
 	Cuts    int     `json:"cuts"`              // times the API pushed back and the pace was cut
 	Undone  int     `json:"cuts_undone"`       // cuts undone: pushback went on at the same share at the lower pace
 	Noise   float64 `json:"pushback_noise"`    // share of answers refused whatever the pace (0 when none was seen)
@@ -118,6 +118,7 @@ type pacer struct {
 	sched    schedProbe
 
 	held           HeldBy
+	heldFor        map[HeldBy]time.Duration // how long each held the pace
 	start, highest float64
 	cuts           int
 	lastPush       time.Time
@@ -164,7 +165,7 @@ func newPacer(cfg Config, now time.Time) *pacer {
 		auto: cfg.AutoRate, ceiling: math.Inf(1), ceilingBy: HeldByRate, floor: MinRate,
 		concurrency: cfg.Concurrency, maxPause: cfg.MaxBackoff,
 		lastTick: now, lastInt: now, lastCut: now, held: HeldByNothing,
-		epoch: make(chan struct{}), turn: make(chan struct{}, 1),
+		epoch: make(chan struct{}), turn: make(chan struct{}, 1), heldFor: map[HeldBy]time.Duration{},
 	}
 	switch {
 	case cfg.AutoRate:
@@ -495,6 +496,7 @@ func (p *pacer) tick(now time.Time) {
 	if now.Sub(p.lastTick) < tickEvery {
 		return // every send and answer calls tick: decide at most this often
 	}
+	p.heldFor[p.held] += now.Sub(p.lastTick) // what held it since the last tick
 	from := p.lastTick
 	if p.pauseUntil.After(from) {
 		from = p.pauseUntil // no rise while paused
@@ -685,8 +687,16 @@ func (p *pacer) report() RateReport {
 		}
 		return math.Round(r*10) / 10
 	}
+	// What held the pace longest: the end of a run, where rows run out,
+	// says little.
+	held := p.held
+	for h, d := range p.heldFor {
+		if d > p.heldFor[held] || d == p.heldFor[held] && h < held {
+			held = h
+		}
+	}
 	r := RateReport{Auto: p.auto, Start: inf(p.start), Highest: inf(p.highest), Final: inf(p.cur),
-		HeldBy: p.held, Cuts: p.cuts, Undone: p.undone, Noise: math.Round(p.noise*1000) / 1000,
+		HeldBy: held, Cuts: p.cuts, Undone: p.undone, Noise: math.Round(p.noise*1000) / 1000,
 		Headers: p.hdrSeen, Ceiling: inf(p.ceiling)}
 	switch {
 	case p.hdrCap > 0:

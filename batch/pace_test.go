@@ -342,3 +342,25 @@ func TestPacerUndoesCutThatDidNotHelp(t *testing.T) {
 		t.Errorf("a third of answers refused did not cut with noise at %.1f%%", p.noise*100)
 	}
 }
+
+// The report names what held the pace longest, not what held it at the
+// last moment: at the end of a run the rows run out and nothing does.
+func TestPacerReportsWhatHeldLongest(t *testing.T) {
+	t.Parallel()
+	p, t0 := pacerAt(t, func(c *Config) { c.AutoRate, c.Rate = false, 100 })
+	now := t0
+	for range 500 { // 5 s at the ceiling
+		exchange(p, now, ok200())
+		now = now.Add(10 * time.Millisecond)
+	}
+	for range 10 { // the last rows: a send every 100 ms
+		exchange(p, now, ok200())
+		now = now.Add(100 * time.Millisecond)
+	}
+	if _, held := p.status(); held == HeldByRate {
+		t.Fatalf("the tail still held by %s: the test shows nothing", held)
+	}
+	if r := p.report(); r.HeldBy != HeldByRate {
+		t.Errorf("report held by %s, want %s: %+v", r.HeldBy, HeldByRate, p.heldFor)
+	}
+}

@@ -447,6 +447,12 @@ func TestPaceSummary(t *testing.T) {
 	if got := paceSummary(r, 3000); got != want {
 		t.Errorf("\n got %q\nwant %q", got, want)
 	}
+	if got := paceSummary(&batch.RateReport{HeldBy: batch.HeldByNothing}, 10); !strings.Contains(got, "held by: nothing.") {
+		t.Errorf("no ceiling, nothing held it: %q", got)
+	}
+	if got := paceSummary(&batch.RateReport{Auto: true, Start: 10, Highest: 80, Final: 80, HeldBy: batch.HeldByNothing}, 10); !strings.Contains(got, "held by: nothing, still rising.") {
+		t.Errorf("auto, still rising: %q", got)
+	}
 	c := &batch.RateReport{Start: 0, Highest: 0, Final: 0, HeldBy: batch.HeldByConcurrency}
 	if got := paceSummary(c, 10); !strings.Contains(got, "no ceiling at the end") || !strings.Contains(got, "--concurrency, not the rate") || strings.Contains(got, "API allowed") {
 		t.Errorf("no ceiling, concurrency: %q", got)

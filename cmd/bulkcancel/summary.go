@@ -205,7 +205,14 @@ func paceSummary(r *batch.RateReport, attempts int) string {
 		}
 		return trimRate(v) + "/s"
 	}
-	line := fmt.Sprintf("Pace: %s at the end (started %s, highest %s), held by: %s.", rate(r.Final), rate(r.Start), rate(r.Highest), heldLabel(r.HeldBy))
+	held := heldLabel(r.HeldBy)
+	switch {
+	case r.HeldBy == batch.HeldByNothing && r.Final == 0:
+		held = "nothing"
+	case r.HeldBy == batch.HeldByNothing:
+		held = "nothing, still rising"
+	}
+	line := fmt.Sprintf("Pace: %s at the end (started %s, highest %s), held by: %s.", rate(r.Final), rate(r.Start), rate(r.Highest), held)
 	if r.Allowed > 0 {
 		line += fmt.Sprintf(" The API allowed about %s; --rate %s starts there next time (and never goes above it).", rate(r.Allowed), trimRate(r.Allowed))
 	}

@@ -1,6 +1,7 @@
 package batch
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -10,7 +11,8 @@ import (
 // unreachableRule stops a run that reaches nothing: when the first rows
 // to settle (Config.MinSample of them, at most Config.Concurrency, at
 // least one) all ended with every attempt failing to connect (a DNS
-// error, a refused connection, a connect timeout) and no attempt of the
+// error, a refused connection, a connect timeout, a failed TLS
+// handshake) and no attempt of the
 // run has connected at all, the host is wrong or down, and retrying each
 // row for minutes would only say so later. One attempt that connects
 // turns the rule off for the run: failures after that are the failure
@@ -55,18 +57,23 @@ func (u *unreachableRule) add(r Result, connected bool, host string) error {
 		return nil
 	}
 	u.tripped = true
-	return fmt.Errorf("%w: %s: every attempt of the first %d IDs failed to connect (%s); check the base URL, DNS and the network",
+	return fmt.Errorf("%w: %s: every attempt of the first %d IDs failed to connect (%s); check the base URL, DNS, the network and the host's certificate",
 		ErrUnreachable, host, u.rows, r.Error)
 }
 
 // connectFailure reports whether an attempt failed before its request
-// was written because no connection could be made: a DNS error, or a
-// dial that was refused or timed out.
+// was written because no connection could be made: a DNS error, a dial
+// that was refused or timed out, or a TLS handshake that failed (a
+// certificate not trusted or not for this host, or no TLS at the other
+// end).
 func connectFailure(a Attempt) bool {
 	if a.Err == nil || a.Written || a.HTTPStatus > 0 {
 		return false
 	}
 	var dnsErr *net.DNSError
 	var opErr *net.OpError
-	return errors.As(a.Err, &dnsErr) || (errors.As(a.Err, &opErr) && opErr.Op == "dial")
+	var certErr *tls.CertificateVerificationError
+	var recErr tls.RecordHeaderError
+	return errors.As(a.Err, &dnsErr) || (errors.As(a.Err, &opErr) && opErr.Op == "dial") ||
+		errors.As(a.Err, &certErr) || errors.As(a.Err, &recErr)
 }

@@ -3,7 +3,12 @@ package batch
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"log"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -68,5 +73,26 @@ func TestUnreachableRuleOffOnceConnected(t *testing.T) {
 	}
 	if connectFailure(Attempt{Err: refused.Err, Written: true}) {
 		t.Error("a failure after the request was written is not a connect failure")
+	}
+}
+
+// A host whose TLS certificate the client does not trust is reached by
+// nothing either: no request is ever written.
+func TestRunStopsWhenTLSFailsForEveryAttempt(t *testing.T) {
+	t.Parallel()
+	ts := httptest.NewUnstartedServer(http.NotFoundHandler())
+	ts.Config.ErrorLog = log.New(io.Discard, "", 0) // each handshake fails, on purpose
+	ts.StartTLS()                                   // with a certificate no client trusts
+	t.Cleanup(ts.Close)
+	c := newTestClient(t, ts.URL, testKey, 4)
+	cfg := testConfig()
+	cfg.Concurrency, cfg.MaxAttempts, cfg.BaseBackoff = 4, 3, time.Millisecond
+	ids := make([]string, 100)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("c%03d", i)
+	}
+	_, err := runAll(t, context.Background(), cfg, c, ids)
+	if !errors.Is(err, ErrUnreachable) || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("err %v, want ErrUnreachable naming the certificate", err)
 	}
 }

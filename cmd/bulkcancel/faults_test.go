@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -25,13 +24,8 @@ func runFileLimited(t *testing.T, limitKiB int, args ...string) cmdResult {
 	// ulimit -f counts blocks of 512 bytes in dash and POSIX mode, 1024 in
 	// bash: either way the limit is far below the report's size.
 	script := fmt.Sprintf(`ulimit -f %d && exec "$0" "$@"`, limitKiB)
-	cmd := exec.Command("sh", append([]string{"-c", script, bulkcancelBinary(t)}, args...)...)
-	cmd.Env = append(os.Environ(), "SUBVERSE_API_KEY="+harnessKey)
 	var out, errw testutil.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errw
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd := startCmd(t, script, &out, &errw, args...)
 	return cmdResult{exitCode(t, cmd), out.String(), errw.String()}
 }
 
@@ -235,13 +229,8 @@ func TestSIGHUPStops(t *testing.T) {
 			if ignored {
 				script = `trap "" HUP; exec "$0" "$@"`
 			}
-			cmd := exec.Command("sh", append([]string{"-c", script, bulkcancelBinary(t)}, args...)...)
-			cmd.Env = append(os.Environ(), "SUBVERSE_API_KEY="+harnessKey)
 			stderr := &watchWriter{}
-			cmd.Stderr = stderr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
+			cmd := startCmd(t, script, nil, stderr, args...)
 			<-held
 			<-held
 			cmd.Process.Signal(syscall.SIGHUP)
@@ -288,12 +277,7 @@ func TestClosedPipe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bulkcancelBinary(t), "--base-url", base, "--rate", "0", "--log-level", "debug", "--report", prefix, in)
-	cmd.Env = append(os.Environ(), "SUBVERSE_API_KEY="+harnessKey)
-	cmd.Stdout, cmd.Stderr = pw, pw
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd := startCmd(t, "", pw, pw, "--base-url", base, "--rate", "0", "--log-level", "debug", "--report", prefix, in)
 	pw.Close()
 	if _, err := bufio.NewReader(pr).ReadString('\n'); err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -52,18 +53,28 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// startProcess starts the binary with the harness key in its environment.
-func startProcess(t *testing.T, args ...string) (*exec.Cmd, *testutil.Buffer, *watchWriter) {
+// startCmd starts the binary with args and the harness key in its
+// environment, under sh -c script ("$0" is the binary) unless script is "".
+func startCmd(t *testing.T, script string, stdout, stderr io.Writer, args ...string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(bulkcancelBinary(t), args...)
+	if script != "" {
+		cmd = exec.Command("sh", append([]string{"-c", script, bulkcancelBinary(t)}, args...)...)
+	}
 	cmd.Env = append(os.Environ(), "SUBVERSE_API_KEY="+harnessKey)
-	var out testutil.Buffer
-	errw := &watchWriter{}
-	cmd.Stdout, cmd.Stderr = &out, errw
+	cmd.Stdout, cmd.Stderr = stdout, stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	return cmd, &out, errw
+	return cmd
+}
+
+// startProcess starts the binary with the harness key in its environment.
+func startProcess(t *testing.T, args ...string) (*exec.Cmd, *testutil.Buffer, *watchWriter) {
+	t.Helper()
+	var out testutil.Buffer
+	errw := &watchWriter{}
+	return startCmd(t, "", &out, errw, args...), &out, errw
 }
 
 // watchWriter collects output and tells when a string has appeared in it.

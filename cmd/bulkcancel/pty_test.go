@@ -20,7 +20,6 @@ import (
 	"github.com/creack/pty"
 
 	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
-	"github.com/subverseai/bulkcancel/internal/testutil"
 )
 
 // ttyBuild returns the bulkcancel binary the process tests build once.
@@ -34,44 +33,28 @@ func ttyBuild(t *testing.T) string {
 
 // ttyOutput collects what a pseudo-terminal shows.
 type ttyOutput struct {
-	testutil.Buffer
-	changed chan struct{}
-	done    chan struct{}
+	watchWriter
+	done chan struct{}
 }
 
 func ttyCollect(r io.Reader) *ttyOutput {
-	o := &ttyOutput{changed: make(chan struct{}, 1), done: make(chan struct{})}
+	o := &ttyOutput{done: make(chan struct{})}
 	go func() {
 		defer close(o.done)
-		buf := make([]byte, 32<<10)
-		for {
-			n, err := r.Read(buf)
-			o.Write(buf[:n])
-			select {
-			case o.changed <- struct{}{}:
-			default:
-			}
-			if err != nil { // EIO once the process and its terminal are gone
-				return
-			}
-		}
+		io.Copy(&o.watchWriter, r) // EIO once the process and its terminal are gone
 	}()
 	return o
 }
 
 // waitFor waits until the output holds s, the output ends, or ctx ends.
 func (o *ttyOutput) waitFor(ctx context.Context, s string) bool {
-	for {
-		if strings.Contains(o.String(), s) {
-			return true
-		}
-		select {
-		case <-o.changed:
-		case <-o.done:
-			return strings.Contains(o.String(), s)
-		case <-ctx.Done():
-			return false
-		}
+	select {
+	case <-o.seen(s):
+		return true
+	case <-o.done:
+		return strings.Contains(o.String(), s)
+	case <-ctx.Done():
+		return false
 	}
 }
 

@@ -383,14 +383,14 @@ func (s *Server) cancel(w http.ResponseWriter, r *http.Request, seg string, now 
 		s.tooMany.Add(1)
 		s.write(w, &ans429, f.RetryAfter)
 	case faultBadGateway:
-		writeBadGateway(w)
+		writeRaw(w, http.StatusBadGateway, ctHTML, badGatewayBody) // HTML, no envelope, whatever the mode
 	case faultDropBefore:
 		drop(w)
 	case faultDropAfter:
 		s.apply(id, rec)
 		drop(w)
 	case faultMalformed:
-		writeMalformed(w)
+		writeRaw(w, http.StatusOK, ctJSON, malformedBody) // complete, but not JSON
 	case faultTruncated:
 		a := s.apply(id, rec)
 		code := a.code

@@ -2,6 +2,8 @@ package batch
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"sort"
 	"sync"
 	"testing"
@@ -72,6 +74,30 @@ func countOutcomes(rs map[int]Result) map[Outcome]int {
 		m[r.Outcome]++
 	}
 	return m
+}
+
+// envelopeFile is one file of testdata/envelopes.
+type envelopeFile struct {
+	name string
+	body []byte
+}
+
+// readEnvelopes reads every file of testdata/envelopes, in name order.
+func readEnvelopes(tb testing.TB) []envelopeFile {
+	tb.Helper()
+	files, err := filepath.Glob(filepath.Join("testdata", "envelopes", "*"))
+	if err != nil || len(files) == 0 {
+		tb.Fatalf("no envelope files in testdata/envelopes: %v", err)
+	}
+	envs := make([]envelopeFile, len(files))
+	for i, p := range files {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		envs[i] = envelopeFile{filepath.Base(p), b}
+	}
+	return envs
 }
 
 // instantClock is virtual time that jumps ahead by every wait asked of

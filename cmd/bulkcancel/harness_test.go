@@ -50,10 +50,12 @@ func runWith(getenv func(string) string, stdin io.Reader, args ...string) cmdRes
 	return cmdResult{code, out.String(), errw.String()}
 }
 
+// writeFile writes data to dir/name, readable by the owner only, and
+// returns its path.
 func writeFile(t *testing.T, dir, name, data string) string {
 	t.Helper()
 	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+	if err := os.WriteFile(p, []byte(data), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return p

@@ -97,11 +97,7 @@ func leakInput(t *testing.T, dir string, valid []string) (string, int) {
 	add(valid[0]) // duplicates
 	add(" " + valid[1] + " ")
 	w.Flush()
-	p := filepath.Join(dir, "input.csv")
-	if err := os.WriteFile(p, b.Bytes(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p, rows
+	return writeFile(t, dir, "input.csv", b.String()), rows
 }
 
 // leakKeyFile writes the key (with a trailing newline, as editors do) to
@@ -250,11 +246,7 @@ func TestKeyleakEchoingServer(t *testing.T) {
 	}))
 	defer ts.Close()
 	dir := t.TempDir()
-	input := filepath.Join(dir, "input.csv")
-	ids := "call_id\nfound\ngone\nodd\nhtml\ngateway\nbusy\nmoved\nlast\nnever\n"
-	if err := os.WriteFile(input, []byte(ids), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	input := writeFile(t, dir, "input.csv", "call_id\nfound\ngone\nodd\nhtml\ngateway\nbusy\nmoved\nlast\nnever\n")
 	prefix := filepath.Join(dir, "report")
 	// --concurrency 1: rows go in order, and "last" aborts the run.
 	args := append(leakArgs(ts.URL, prefix), "--concurrency", "1")
@@ -272,20 +264,10 @@ func TestKeyleakEchoingServer(t *testing.T) {
 func TestKeyleakHelpAndRefusals(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	input := filepath.Join(dir, "input.csv")
-	if err := os.WriteFile(input, []byte("call_id\nabc\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	write := func(name, data string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(data), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	twoLines := write("two-lines", leakKey+"\nsecond line\n")
-	spaced := write("spaced", leakKey+" trailing words\n")
-	nonASCII := write("non-ascii", leakKey+"é\n")
+	input := writeFile(t, dir, "input.csv", "call_id\nabc\n")
+	twoLines := writeFile(t, dir, "two-lines", leakKey+"\nsecond line\n")
+	spaced := writeFile(t, dir, "spaced", leakKey+" trailing words\n")
+	nonASCII := writeFile(t, dir, "non-ascii", leakKey+"é\n")
 	env := map[string]string{"SUBVERSE_API_KEY": leakKey}
 	envSpaced := map[string]string{"SUBVERSE_API_KEY": leakKey + " x"}
 	envCtl := map[string]string{"SUBVERSE_API_KEY": leakKey + "\x01"}

@@ -163,10 +163,7 @@ func TestTTYProgressBar(t *testing.T) {
 	bin := ttyBuild(t)
 	srv, base, ids := ttyStartFake(t, fake.Options{Faults: fake.Faults{Seed: 7, P500: 0.03, FirstN: 1}}, 2000)
 	dir := t.TempDir()
-	input := filepath.Join(dir, "calls.csv")
-	if err := os.WriteFile(input, []byte("call_id\n"+strings.Join(ids, "\n")+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	input := writeFile(t, dir, "calls.csv", "call_id\n"+strings.Join(ids, "\n")+"\n")
 	prefix := filepath.Join(dir, "r")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -282,10 +279,7 @@ func TestTTYConfirmOnTerminal(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			dir := t.TempDir()
-			input := filepath.Join(dir, "calls.csv")
-			if err := os.WriteFile(input, []byte("id\n"+strings.Join(ids, "\n")+"\n"), 0o600); err != nil {
-				t.Fatal(err)
-			}
+			input := writeFile(t, dir, "calls.csv", "id\n"+strings.Join(ids, "\n")+"\n")
 			prefix := filepath.Join(dir, "r")
 			cmd, term, out := ttyStart(t, ctx, bin, base, input, "--report", prefix, "-")
 			if !out.waitFor(ctx, "Cancel 3 calls at ") || !out.waitFor(ctx, "? [y/N] ") {

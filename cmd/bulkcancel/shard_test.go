@@ -98,11 +98,7 @@ func shardInput(t *testing.T, dir string, ids []string) string {
 	for i, id := range ids {
 		fmt.Fprintf(&b, "%s,row %d\n", id, i+1)
 	}
-	path := filepath.Join(dir, "calls.csv")
-	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return writeFile(t, dir, "calls.csv", b.String())
 }
 
 // TestShardRunsCoverInputOnce runs shards 0..3 of 4 against one fake: the

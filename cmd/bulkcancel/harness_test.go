@@ -28,26 +28,46 @@ type cmdResult struct {
 // defaults to harnessKey) and stdin.
 func runCmd(t *testing.T, vars map[string]string, stdin string, args ...string) cmdResult {
 	t.Helper()
-	getenv := func(k string) string {
-		if v, ok := vars[k]; ok {
-			return v
-		}
-		if k == "SUBVERSE_API_KEY" {
-			return harnessKey
-		}
-		return ""
-	}
-	return runWith(getenv, strings.NewReader(stdin), args...)
+	return runWith(harnessGetenv(vars), strings.NewReader(stdin), false, args...)
 }
 
-// runWith runs the command in-process with getenv and stdin, capturing
-// stdout and stderr.
-func runWith(getenv func(string) string, stdin io.Reader, args ...string) cmdResult {
+// runOnTTY runs the command in-process as if stderr were a terminal (no
+// confirmation is asked: there is no terminal to open), with env vars.
+func runOnTTY(t *testing.T, vars map[string]string, args ...string) cmdResult {
+	t.Helper()
+	return runWith(harnessGetenv(vars), strings.NewReader(""), true, args...)
+}
+
+// harnessGetenv looks names up in vars; SUBVERSE_API_KEY defaults to
+// harnessKey.
+func harnessGetenv(vars map[string]string) func(string) string {
+	return func(k string) string {
+		if v, ok := vars[k]; ok || k != "SUBVERSE_API_KEY" {
+			return v
+		}
+		return harnessKey
+	}
+}
+
+// runWith runs the command in-process with getenv and stdin, stderr a
+// terminal or not, capturing stdout and stderr.
+func runWith(getenv func(string) string, stdin io.Reader, tty bool, args ...string) cmdResult {
 	var out, errw testutil.Buffer
 	e := &env{stdin: stdin, stdout: &out, stderr: &errw, getenv: getenv,
-		signals: make(chan os.Signal), now: time.Now}
+		signals: make(chan os.Signal), now: time.Now, stderrTTY: tty}
 	code := run(args, e)
 	return cmdResult{code, out.String(), errw.String()}
+}
+
+// checkJSONLines fails the test for each line of stderr that is not JSON;
+// an empty stderr is one such line.
+func checkJSONLines(t *testing.T, stderr string) {
+	t.Helper()
+	for _, line := range strings.Split(strings.TrimSpace(stderr), "\n") {
+		if !json.Valid([]byte(line)) {
+			t.Errorf("stderr line is not JSON: %s", line)
+		}
+	}
 }
 
 // writeFile writes data to dir/name, readable by the owner only, and

@@ -34,7 +34,7 @@ func leakRun(t *testing.T, vars map[string]string, stdin io.Reader, args ...stri
 	if stdin == nil {
 		stdin = strings.NewReader("")
 	}
-	return runWith(func(k string) string { return vars[k] }, stdin, args...)
+	return runWith(func(k string) string { return vars[k] }, stdin, false, args...)
 }
 
 // leakScan fails the test if the key is in any of outs or in any file
@@ -137,11 +137,7 @@ func leakCheckReport(t *testing.T, o cmdResult, prefix string, rows int) {
 	if !json.Valid(b) {
 		t.Errorf("JSON report is not JSON")
 	}
-	for _, line := range strings.Split(strings.TrimSpace(o.stderr), "\n") {
-		if line != "" && !json.Valid([]byte(line)) {
-			t.Errorf("stderr line is not JSON: %s", line)
-		}
-	}
+	checkJSONLines(t, o.stderr)
 }
 
 // leakArgs are the flags every full run uses: debug JSON logs, no pacing,
@@ -367,11 +363,7 @@ func TestKeyleakBaseURLRefusedBeforeInput(t *testing.T) {
 						t.Errorf("stderr repeats %q from the URL:\n%s", secret, o.stderr)
 					}
 				}
-				for _, line := range strings.Split(strings.TrimSpace(o.stderr), "\n") {
-					if !json.Valid([]byte(line)) {
-						t.Errorf("stderr line is not JSON: %s", line)
-					}
-				}
+				checkJSONLines(t, o.stderr)
 				entries, err := os.ReadDir(dir)
 				if err != nil || len(entries) != 0 {
 					t.Errorf("a refused run left files behind: %v %v", entries, err)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -125,10 +124,8 @@ func TestRunRefuses(t *testing.T) {
 					t.Errorf("the output holds %q:\n%s%s", n, res.stdout, res.stderr)
 				}
 			}
-			for _, line := range strings.Split(strings.TrimSpace(res.stderr), "\n") {
-				if !tc.console && !json.Valid([]byte(line)) {
-					t.Errorf("stderr line is not JSON: %s", line)
-				}
+			if !tc.console {
+				checkJSONLines(t, res.stderr)
 			}
 			if res.stdout != "" {
 				t.Errorf("stdout: %q", res.stdout)

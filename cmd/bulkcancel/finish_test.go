@@ -1,8 +1,6 @@
 package main
 
 import (
-	"encoding/json"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -34,10 +32,7 @@ func TestFinishCommandRuns(t *testing.T) {
 		}
 		prefix := []string{"abort-0412", "abort-0412-2", "abort-0412-4"}[i]
 		rep := readJSONReport(t, prefix)
-		var finish []string
-		if b, err := os.ReadFile(prefix + ".json"); err == nil {
-			finish = finishFromJSON(t, b)
-		}
+		finish := rep.Finish
 		if want == "" {
 			if finish != nil || strings.Contains(r.stdout, "finish the job") {
 				t.Fatalf("run %d: all final, yet finish_command %q", i+1, finish)
@@ -63,17 +58,6 @@ func TestFinishCommandRuns(t *testing.T) {
 			t.Errorf("%s: %d requests, want 3", id, c.Requests)
 		}
 	}
-}
-
-func finishFromJSON(t *testing.T, b []byte) []string {
-	t.Helper()
-	var doc struct {
-		Finish []string `json:"finish_command"`
-	}
-	if err := json.Unmarshal(b, &doc); err != nil {
-		t.Fatal(err)
-	}
-	return doc.Finish
 }
 
 // TestFinishCommandStdin: with standard input, the command reads "-" and

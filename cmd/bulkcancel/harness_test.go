@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"io"
@@ -92,14 +93,20 @@ func idsInput(t *testing.T, ids []string) (string, string) {
 // readReport reads PREFIX.csv as maps keyed by column, in file order.
 func readReport(t *testing.T, prefix string) []map[string]string {
 	t.Helper()
-	f, err := os.Open(prefix + ".csv")
+	data, err := os.ReadFile(prefix + ".csv")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
+	return csvRows(t, prefix+".csv", data)
+}
+
+// csvRows reads the CSV report data (of file name) as maps keyed by
+// column, in file order.
+func csvRows(t *testing.T, name string, data []byte) []map[string]string {
+	t.Helper()
+	recs, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
 	if err != nil {
-		t.Fatalf("%s.csv: %v", prefix, err)
+		t.Fatalf("%s: %v", name, err)
 	}
 	var rows []map[string]string
 	for _, rec := range recs[1:] {
@@ -131,6 +138,7 @@ type jsonReport struct {
 	Aborted  *string          `json:"aborted"`
 	ExitCode int              `json:"exit_code"`
 	Results  []map[string]any `json:"results"`
+	Finish   []string         `json:"finish_command"`
 }
 
 func readJSONReport(t *testing.T, prefix string) jsonReport {

@@ -8,7 +8,6 @@ package main
 import (
 	"bytes"
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
@@ -118,25 +117,10 @@ func leakKeyFile(t *testing.T, dir string, perm os.FileMode) string {
 // input row and that every stderr line is JSON.
 func leakCheckReport(t *testing.T, o cmdResult, prefix string, rows int) {
 	t.Helper()
-	f, err := os.Open(prefix + ".csv")
-	if err != nil {
-		t.Fatalf("exit %d, no CSV report: %v\n%s", o.code, err, o.stderr)
+	if got := len(readReport(t, prefix)); got != rows {
+		t.Errorf("CSV report has %d rows, input has %d", got, rows)
 	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatalf("CSV report: %v", err)
-	}
-	if len(recs)-1 != rows {
-		t.Errorf("CSV report has %d rows, input has %d", len(recs)-1, rows)
-	}
-	b, err := os.ReadFile(prefix + ".json")
-	if err != nil {
-		t.Fatalf("no JSON report: %v", err)
-	}
-	if !json.Valid(b) {
-		t.Errorf("JSON report is not JSON")
-	}
+	readJSONReport(t, prefix) // fails the test unless it is JSON
 	checkJSONLines(t, o.stderr)
 }
 

@@ -288,11 +288,26 @@ func TestProgressOnOverridesLogLevel(t *testing.T) {
 var (
 	progBarLine = regexp.MustCompile(`^ *(\d+)% \[[=>-]*\] (\d+)/(\d+) rows \| `)
 	progLogLine = regexp.MustCompile(`^\d\d:\d\d:\d\d (DBG|INF|WRN|ERR) `)
-	progANSI    = regexp.MustCompile(`\x1b\[[0-9;?]*[A-Za-z]`)
 )
 
 // progStrip removes terminal escape sequences (colours, cursor moves).
-func progStrip(s string) string { return progANSI.ReplaceAllString(s, "") }
+func progStrip(s string) string { return ttyANSI.ReplaceAllString(s, "") }
+
+// checkBarMoves fails the test unless the bar's percentages pcts never go
+// back and take at least distinct values.
+func checkBarMoves(t *testing.T, pcts []int, distinct int) {
+	t.Helper()
+	seen := map[int]bool{}
+	for i, pct := range pcts {
+		seen[pct] = true
+		if i > 0 && pct < pcts[i-1] {
+			t.Errorf("the bar went back from %d%% to %d%%: %v", pcts[i-1], pct, pcts)
+		}
+	}
+	if len(seen) < distinct {
+		t.Errorf("the bar did not move: %v", pcts)
+	}
+}
 
 // TestProgressBarKeepsLogLinesWhole draws the bar (on a buffer, so without
 // cursor movement) while log lines are written: every line of output is a
@@ -343,16 +358,7 @@ func TestProgressBarKeepsLogLinesWhole(t *testing.T) {
 	if len(pcts) < 5 {
 		t.Fatalf("the bar was drawn %d times, want at least 5 (one a tick):\n%s", len(pcts), buf)
 	}
-	distinct := map[int]bool{}
-	for i, pct := range pcts {
-		distinct[pct] = true
-		if i > 0 && pct < pcts[i-1] {
-			t.Errorf("the bar went back: %v", pcts)
-		}
-	}
-	if len(distinct) < 4 {
-		t.Errorf("the bar did not move: %v", pcts)
-	}
+	checkBarMoves(t, pcts, 4)
 	if last := pcts[len(pcts)-1]; last != 100 {
 		t.Errorf("the bar ended at %d%%, want 100%%:\n%s", last, buf)
 	}

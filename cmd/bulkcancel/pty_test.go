@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -169,11 +168,11 @@ func TestTTYProgressBar(t *testing.T) {
 	defer cancel()
 	cmd, _, out := ttyStart(t, ctx, bin, base, "",
 		"--rate", "400", "--yes", "--max-backoff", "20ms", "--log-level", "debug", "--report", prefix, input)
-	err := cmd.Wait()
+	code := exitCode(t, cmd)
 	<-out.done
 	raw := out.String()
-	if err != nil {
-		t.Fatalf("bulkcancel: %v\n%s", err, raw)
+	if code != 0 {
+		t.Fatalf("bulkcancel: exit %d\n%s", code, raw)
 	}
 	if got := srv.Stats().Requests; got < 2000 {
 		t.Fatalf("%d requests, want at least 2000", got)
@@ -235,16 +234,7 @@ func TestTTYProgressBar(t *testing.T) {
 	if len(pcts) < 3 {
 		t.Fatalf("the bar was drawn %d times; want it to move:\n%s", len(pcts), raw)
 	}
-	distinct := map[int]bool{}
-	for i, p := range pcts {
-		distinct[p] = true
-		if i > 0 && p < pcts[i-1] {
-			t.Errorf("the bar went back from %d%% to %d%%", pcts[i-1], p)
-		}
-	}
-	if len(distinct) < 3 {
-		t.Errorf("the bar showed only %v", pcts)
-	}
+	checkBarMoves(t, pcts, 3)
 	if last := pcts[len(pcts)-1]; last != 100 || lastBar < 0 || !strings.Contains(screen[lastBar], "2000/2000 rows") {
 		t.Errorf("the bar ended at %d%%", last)
 	}
@@ -293,15 +283,8 @@ func TestTTYConfirmOnTerminal(t *testing.T) {
 			if _, err := io.WriteString(term, tc.keys); err != nil {
 				t.Fatal(err)
 			}
-			err := cmd.Wait()
+			code := exitCode(t, cmd)
 			<-out.done
-			code := 0
-			var ee *exec.ExitError
-			if errors.As(err, &ee) {
-				code = ee.ExitCode()
-			} else if err != nil {
-				t.Fatal(err)
-			}
 			if code != tc.code {
 				t.Fatalf("exit %d, want %d:\n%s", code, tc.code, out)
 			}

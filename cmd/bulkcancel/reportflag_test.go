@@ -66,17 +66,6 @@ func TestJournalNotOverwritten(t *testing.T) {
 	}
 }
 
-// TestWhitespaceKey: a SUBVERSE_API_KEY of only white space is named as
-// such, not as unset.
-func TestWhitespaceKey(t *testing.T) {
-	t.Parallel()
-	_, in := idsInput(t, []string{"a"})
-	r := runCmd(t, map[string]string{"SUBVERSE_API_KEY": " \t "}, "", "--base-url", "http://127.0.0.1:1", in)
-	if r.code != 2 || !strings.Contains(r.stderr, "only white space") {
-		t.Errorf("exit %d\n%s", r.code, r.stderr)
-	}
-}
-
 // TestSameInputWarns: a run over an input that another run on this host
 // is working on (the lock is held) warns, and still runs.
 func TestSameInputWarns(t *testing.T) {

@@ -24,6 +24,8 @@ func TestRunRefuses(t *testing.T) {
 	writeFile(t, dir, "taken.json", "{}")
 	jsonReport := writeFile(t, dir, "abort-0412.json", `{"run_id":"x"}`)
 	jsonAsTxt := writeFile(t, dir, "abort-0412.txt", "\n  {\"run_id\":\"x\"}")
+	export, _ := exportInput(t, srv, ";", 25)
+	both := writeFile(t, dir, "both.csv", "a;b\tc\n1;2\t3\n")
 	noKey := map[string]string{"SUBVERSE_API_KEY": ""}
 	const secret = "sk-live-0123456789abcdef"
 	for _, tc := range []struct {
@@ -46,6 +48,7 @@ func TestRunRefuses(t *testing.T) {
 		{"missing key", noKey, []string{"--base-url", base, good}, []string{"no API key"}, nil, false},
 		{"key file missing", noKey, []string{"--base-url", base, "--api-key-file", filepath.Join(dir, "nokey"), good}, []string{"cannot read"}, nil, false},
 		{"key with a space", map[string]string{"SUBVERSE_API_KEY": "ab cd"}, []string{"--base-url", base, good}, []string{"white space"}, nil, false},
+		{"key only white space", map[string]string{"SUBVERSE_API_KEY": " \t "}, []string{"--base-url", base, good}, []string{"only white space"}, nil, false},
 		{"missing file", nil, []string{"--base-url", base, filepath.Join(dir, "nope.csv")}, []string{"nope.csv: cannot open"}, nil, false},
 		{"directory", nil, []string{"--base-url", base, dir}, []string{"is a directory"}, nil, false},
 		{"missing column", nil, []string{"--base-url", base, noColumn}, []string{"nocol.csv:1: no ID column"}, nil, false},
@@ -101,6 +104,16 @@ func TestRunRefuses(t *testing.T) {
 			[]string{`no column "callid"`, "did you mean --column call_id?"}, nil, true},
 		{"--column two edits off", nil, []string{"--base-url", base, "--column", "stauts", good},
 			[]string{"did you mean --column status?"}, nil, true},
+		// The ways a semicolon export used to be misread.
+		{"--no-header on the export", nil, []string{"--base-url", base, "--no-header", export},
+			[]string{"export.csv:1:", `starts with "call_id", a column name`, "drop --no-header"}, nil, true},
+		{"--no-header and a comma delimiter", nil, []string{"--base-url", base, "--no-header", "--delimiter", ",", export},
+			[]string{"export.csv:1:", "holds a ';'", "--delimiter ';'"}, nil, true},
+		{"comma delimiter on the export", nil, []string{"--base-url", base, "--delimiter", ",", export},
+			[]string{"export.csv:1: no ID column", "looks separated by ';'", "--delimiter ';'"}, nil, true},
+		{"both separators", nil, []string{"--base-url", base, both}, []string{"both.csv:1:", "--delimiter ';' or --delimiter tab"}, nil, true},
+		{"bad delimiter", nil, []string{"--base-url", base, "--delimiter", "ab", export}, []string{`--delimiter "ab"`, "tab"}, nil, true},
+		{"quote as delimiter", nil, []string{"--base-url", base, "--delimiter", `"`, export}, []string{"double quote"}, nil, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

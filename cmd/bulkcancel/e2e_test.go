@@ -243,10 +243,7 @@ func TestEndToEndAborts(t *testing.T) {
 	t.Parallel()
 	t.Run("every answer 401", func(t *testing.T) {
 		t.Parallel()
-		srv, base := testutil.StartFake(t, fake.Options{})
-		ids := srv.Seed(1000)
-		dir, in := idsInput(t, ids)
-		prefix := filepath.Join(dir, "r")
+		srv, base, ids, in, prefix := seededInput(t, fake.Options{}, 1000)
 		res := runCmd(t, map[string]string{"SUBVERSE_API_KEY": "wrong-key"}, "", "--base-url", base, "--rate", "0", "--concurrency", "6", "--report", prefix, in)
 		if res.code != 3 {
 			t.Fatalf("exit %d\n%s", res.code, res.stderr)
@@ -264,10 +261,7 @@ func TestEndToEndAborts(t *testing.T) {
 	})
 	t.Run("every answer 500", func(t *testing.T) {
 		t.Parallel()
-		srv, base := testutil.StartFake(t, fake.Options{Faults: fake.Faults{P500: 1}})
-		ids := srv.Seed(2000)
-		dir, in := idsInput(t, ids)
-		prefix := filepath.Join(dir, "r")
+		_, base, ids, in, prefix := seededInput(t, fake.Options{Faults: fake.Faults{P500: 1}}, 2000)
 		res := runCmd(t, nil, "", "--base-url", base, "--rate", "0", "--concurrency", "8", "--max-backoff", "5ms", "--min-sample", "50", "--report", prefix, in)
 		if res.code != 3 {
 			t.Fatalf("exit %d\n%s", res.code, res.stderr)

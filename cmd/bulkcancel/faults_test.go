@@ -212,10 +212,7 @@ func TestSIGHUPStops(t *testing.T) {
 	for _, ignored := range []bool{false, true} {
 		t.Run(fmt.Sprintf("ignored=%v", ignored), func(t *testing.T) {
 			t.Parallel()
-			srv, base := testutil.StartFake(t, fake.Options{})
-			ids := srv.Seed(200)
-			dir, in := idsInput(t, ids)
-			prefix := filepath.Join(dir, "r")
+			srv, base, ids, in, prefix := seededInput(t, fake.Options{}, 200)
 			held, release := make(chan struct{}, 300), make(chan struct{})
 			var once sync.Once
 			free := func() { once.Do(func() { close(release) }) }
@@ -262,10 +259,7 @@ func TestSIGHUPStops(t *testing.T) {
 // still finishes, writes both reports and exits with its own code.
 func TestClosedPipe(t *testing.T) {
 	t.Parallel()
-	srv, base := testutil.StartFake(t, fake.Options{})
-	ids := srv.Seed(300)
-	dir, in := idsInput(t, ids)
-	prefix := filepath.Join(dir, "r")
+	srv, base, ids, in, prefix := seededInput(t, fake.Options{}, 300)
 	gone := make(chan struct{})
 	var n atomic.Int64
 	srv.SetHook(func(ctx context.Context, id string, _ int) {

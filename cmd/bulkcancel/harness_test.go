@@ -90,6 +90,17 @@ func idsInput(t *testing.T, ids []string) (string, string) {
 	return dir, writeFile(t, dir, "in.csv", "call_id\n"+strings.Join(ids, "\n")+"\n")
 }
 
+// seededInput serves a fake built from opts with n seeded calls and
+// writes their IDs as an input in a new directory. It returns the server,
+// its base URL, the IDs, the input and the report prefix r beside it.
+func seededInput(t *testing.T, opts fake.Options, n int) (*fake.Server, string, []string, string, string) {
+	t.Helper()
+	srv, base := testutil.StartFake(t, opts)
+	ids := srv.Seed(n)
+	dir, in := idsInput(t, ids)
+	return srv, base, ids, in, filepath.Join(dir, "r")
+}
+
 // readReport reads PREFIX.csv as maps keyed by column, in file order.
 func readReport(t *testing.T, prefix string) []map[string]string {
 	t.Helper()

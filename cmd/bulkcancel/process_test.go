@@ -143,10 +143,7 @@ func TestSignalStopsCleanly(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
 			t.Parallel()
-			srv, base := testutil.StartFake(t, fake.Options{})
-			ids := srv.Seed(500)
-			dir, in := idsInput(t, ids)
-			prefix := filepath.Join(dir, "r")
+			srv, base, ids, in, prefix := seededInput(t, fake.Options{}, 500)
 			var cmd *exec.Cmd
 			var started sync.WaitGroup
 			started.Add(1)
@@ -207,10 +204,7 @@ func TestSignalStopsCleanly(t *testing.T) {
 // flight short; the report is still complete.
 func TestSecondSignalAbandons(t *testing.T) {
 	t.Parallel()
-	srv, base := testutil.StartFake(t, fake.Options{})
-	ids := srv.Seed(100)
-	dir, in := idsInput(t, ids)
-	prefix := filepath.Join(dir, "r")
+	srv, base, ids, in, prefix := seededInput(t, fake.Options{}, 100)
 	held := make(chan struct{}, 100)
 	srv.SetHook(func(ctx context.Context, id string, _ int) {
 		held <- struct{}{}
@@ -240,10 +234,7 @@ func TestSecondSignalAbandons(t *testing.T) {
 // answer hold the exit back only until their --timeout.
 func TestSignalWaitsAtMostOneTimeout(t *testing.T) {
 	t.Parallel()
-	srv, base := testutil.StartFake(t, fake.Options{})
-	ids := srv.Seed(50)
-	dir, in := idsInput(t, ids)
-	prefix := filepath.Join(dir, "r")
+	srv, base, ids, in, prefix := seededInput(t, fake.Options{}, 50)
 	held := make(chan struct{}, 100)
 	srv.SetHook(func(ctx context.Context, id string, _ int) {
 		held <- struct{}{}

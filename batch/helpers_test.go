@@ -47,15 +47,8 @@ func testConfig() Config {
 // row reported twice.
 func runAll(t *testing.T, ctx context.Context, cfg Config, c *Client, ids []string) (map[int]Result, error) {
 	t.Helper()
-	jobs := func(yield func(Job) bool) {
-		for i, id := range ids {
-			if !yield(Job{Row: i + 1, ID: id}) {
-				return
-			}
-		}
-	}
 	got := map[int]Result{}
-	err := Run(ctx, cfg, c, jobs, func(r Result) error {
+	err := Run(ctx, cfg, c, jobsOf(ids), func(r Result) error {
 		if _, dup := got[r.Row]; dup {
 			t.Errorf("row %d reported twice", r.Row)
 		}
@@ -66,6 +59,17 @@ func runAll(t *testing.T, ctx context.Context, cfg Config, c *Client, ids []stri
 		t.Errorf("%d results for %d jobs", len(got), len(ids))
 	}
 	return got, err
+}
+
+// jobsOf is ids as jobs, rows numbered from 1.
+func jobsOf(ids []string) func(yield func(Job) bool) {
+	return func(yield func(Job) bool) {
+		for i, id := range ids {
+			if !yield(Job{Row: i + 1, ID: id}) {
+				return
+			}
+		}
+	}
 }
 
 func countOutcomes(rs map[int]Result) map[Outcome]int {

@@ -30,14 +30,22 @@ stop`, RemovedJobs: -1, Attempts: 3, Ambiguous: true, StartedAt: t0, FinishedAt:
 	}
 }
 
+// writeSample writes sampleResults as dir/r.csv; it never calls Publish,
+// so Close names the report (TestCSVIsReadableAndOneLinePerRow reads it).
 func writeSample(t *testing.T, dir string) (string, []batch.Result) {
 	t.Helper()
-	path := filepath.Join(dir, "r.csv")
+	path, rs := filepath.Join(dir, "r.csv"), sampleResults()
+	writeCSV(t, path, rs)
+	return path, rs
+}
+
+// writeCSV writes rs as the report at path, each step checked.
+func writeCSV(t *testing.T, path string, rs []batch.Result) *CSV {
+	t.Helper()
 	w, err := CreateCSV(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rs := sampleResults()
 	for _, r := range rs {
 		if err := w.Write(r); err != nil {
 			t.Fatal(err)
@@ -46,7 +54,7 @@ func writeSample(t *testing.T, dir string) (string, []batch.Result) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	return path, rs
+	return w
 }
 
 func TestColumnsMatchSpec(t *testing.T) {

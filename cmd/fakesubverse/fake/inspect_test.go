@@ -16,10 +16,7 @@ import (
 // get fetches an inspection route (no key) and decodes its JSON into v.
 func get(t *testing.T, base, path string, v any) int {
 	t.Helper()
-	r, err := send(context.Background(), http.MethodGet, base, path, "", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := do(t, http.MethodGet, base, path, "", "")
 	if v != nil && r.code == 200 {
 		if err := json.Unmarshal([]byte(r.body), v); err != nil {
 			t.Fatalf("GET %s: %v in %s", path, err, r.body)

@@ -59,13 +59,7 @@ func TestLimitKinds(t *testing.T) {
 }
 
 // slots returns n copies of v.
-func slots(n, v int) []int {
-	s := make([]int, n)
-	for i := range s {
-		s[i] = v
-	}
-	return s
-}
+func slots(n, v int) []int { return slices.Repeat([]int{v}, n) }
 
 func TestRampTime(t *testing.T) {
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -268,10 +269,8 @@ func flagNames(fs *flag.FlagSet) []string {
 // check validates values that the flag package cannot.
 func (o *options) check() error {
 	oneOf := func(name, v string, allowed ...string) error {
-		for _, a := range allowed {
-			if v == a {
-				return nil
-			}
+		if slices.Contains(allowed, v) {
+			return nil
 		}
 		return usagef("--%s %q: want one of %s", name, v, strings.Join(allowed, ", "))
 	}

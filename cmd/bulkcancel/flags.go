@@ -323,9 +323,7 @@ func (o *options) batchConfig() batch.Config {
 	c.Concurrency, c.AutoRate, c.Rate, c.MaxRate, c.Burst = o.concurrency, o.rate.auto, o.rate.n, o.maxRate, o.burst
 	c.MaxAttempts, c.Timeout, c.MaxBackoff = o.maxAttempts, o.timeout, o.maxBackoff
 	c.MaxFailureRate, c.MinSample, c.ExpectNotFound = o.maxFailureRate, o.minSample, o.expectNotFound
-	if c.BaseBackoff > c.MaxBackoff {
-		c.BaseBackoff = c.MaxBackoff
-	}
+	c.BaseBackoff = min(c.BaseBackoff, c.MaxBackoff)
 	return c
 }
 

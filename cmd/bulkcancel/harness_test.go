@@ -60,6 +60,17 @@ func runWith(getenv func(string) string, stdin io.Reader, tty bool, args ...stri
 	return cmdResult{code, out.String(), errw.String()}
 }
 
+// checkSays fails the test for each of wants that text (what) does not
+// hold.
+func checkSays(t *testing.T, what, text string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(text, w) {
+			t.Errorf("%s does not say %q:\n%s", what, w, text)
+		}
+	}
+}
+
 // checkJSONLines fails the test for each line of stderr that is not JSON;
 // an empty stderr is one such line.
 func checkJSONLines(t *testing.T, stderr string) {

@@ -175,35 +175,28 @@ func TestProgressBarText(t *testing.T) {
 		}
 	}
 	// On a narrow terminal the figures give way, least needed first.
-	s := progressStats{Done: 740, Total: 2000, Canceled: 700, NotFinal: 3, RPS: 400, ETA: 3 * time.Second}
-	for _, tc := range []struct {
-		width int
-		want  string
-	}{
-		{65, "740/2000 rows | 400.0 req/s | ETA 3s | canceled 700 | not final 3"},
-		{64, "740/2000 rows | ETA 3s | canceled 700 | not final 3"},
-		{50, "740/2000 rows | ETA 3s | not final 3"},
-		{35, "740/2000 rows | not final 3"},
-		{26, "740/2000 rows"},
-		{5, "740/2000 rows"},
-	} {
-		if got := s.barText(tc.width); got != tc.want {
-			t.Errorf("width %d: %q, want %q", tc.width, got, tc.want)
-		}
-	}
-	// With the engine's pace: what holds it outlasts every other figure
+	// With the engine's pace, what holds it outlasts every other figure
 	// but the rows, so an 80-column terminal still tells who sets the pace.
+	plain := progressStats{Done: 740, Total: 2000, Canceled: 700, NotFinal: 3, RPS: 400, ETA: 3 * time.Second}
+	s := plain
 	s.HasPace, s.Pace, s.HeldBy, s.Retries, s.Waiting = true, 150, batch.HeldByAPI, 4, 2
 	for _, tc := range []struct {
+		s     progressStats
 		width int
 		want  string
 	}{
-		{200, "740/2000 rows | 400.0 req/s | pace 150/s: API limit | retries 4 (2 waiting) | ETA 3s | canceled 700 | not final 3"},
-		{80, "740/2000 rows | pace 150/s: API limit | ETA 3s | canceled 700 | not final 3"},
-		{50, "740/2000 rows | pace 150/s: API limit"},
+		{plain, 65, "740/2000 rows | 400.0 req/s | ETA 3s | canceled 700 | not final 3"},
+		{plain, 64, "740/2000 rows | ETA 3s | canceled 700 | not final 3"},
+		{plain, 50, "740/2000 rows | ETA 3s | not final 3"},
+		{plain, 35, "740/2000 rows | not final 3"},
+		{plain, 26, "740/2000 rows"},
+		{plain, 5, "740/2000 rows"},
+		{s, 200, "740/2000 rows | 400.0 req/s | pace 150/s: API limit | retries 4 (2 waiting) | ETA 3s | canceled 700 | not final 3"},
+		{s, 80, "740/2000 rows | pace 150/s: API limit | ETA 3s | canceled 700 | not final 3"},
+		{s, 50, "740/2000 rows | pace 150/s: API limit"},
 	} {
-		if got := s.barText(tc.width); got != tc.want {
-			t.Errorf("width %d with pace: %q, want %q", tc.width, got, tc.want)
+		if got := tc.s.barText(tc.width); got != tc.want {
+			t.Errorf("width %d, pace %v: %q, want %q", tc.width, tc.s.HasPace, got, tc.want)
 		}
 	}
 	for held, want := range map[batch.HeldBy]string{batch.HeldByConcurrency: "pace 150/s: --concurrency",

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/creack/pty"
 
@@ -104,22 +105,17 @@ func ttyScreen(raw string) []string {
 			switch m[2] {
 			case "A":
 				row = max(row-n, 0)
-			case "J":
+			case "J", "K":
 				if col < len(lines[row]) {
 					lines[row] = lines[row][:col]
 				}
-				lines = lines[:row+1]
-			case "K":
-				if col < len(lines[row]) {
-					lines[row] = lines[row][:col]
+				if m[2] == "J" {
+					lines = lines[:row+1]
 				}
 			}
 			continue
 		}
-		r, size := rune(raw[i]), 1
-		if r >= 0x80 {
-			r, size = []rune(raw[i : i+min(4, len(raw)-i)])[0], len(string([]rune(raw[i : i+min(4, len(raw)-i)])[0]))
-		}
+		r, size := utf8.DecodeRuneInString(raw[i:])
 		i += size
 		switch r {
 		case '\r':

@@ -127,11 +127,7 @@ func TestRunRefuses(t *testing.T) {
 			if res.code != 2 {
 				t.Errorf("exit %d, want 2\nstderr: %s", res.code, res.stderr)
 			}
-			for _, w := range tc.want {
-				if !strings.Contains(res.stderr, w) {
-					t.Errorf("stderr does not say %q:\n%s", w, res.stderr)
-				}
-			}
+			checkSays(t, "stderr", res.stderr, tc.want...)
 			for _, n := range tc.never {
 				if strings.Contains(res.stderr+res.stdout, n) {
 					t.Errorf("the output holds %q:\n%s%s", n, res.stdout, res.stderr)

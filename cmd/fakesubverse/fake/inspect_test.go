@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -42,13 +43,8 @@ func TestInspectCalls(t *testing.T) {
 		{ID: "ghost", Requests: 1},
 		{ID: "q", Status: fake.StatusQueued},
 	}
-	if len(all) != len(want) {
-		t.Fatalf("calls = %+v", all)
-	}
-	for i := range want {
-		if all[i] != want[i] {
-			t.Errorf("call %d = %+v, want %+v", i, all[i], want[i])
-		}
+	if !slices.Equal(all, want) {
+		t.Errorf("calls = %+v, want %+v", all, want)
 	}
 
 	var queued []fake.Call

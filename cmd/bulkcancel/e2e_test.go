@@ -22,11 +22,6 @@ import (
 func mixedInput(srv *fake.Server, n int) (string, []string, []string) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	ids := srv.Seed(n)
-	status := map[string]fake.Status{}
-	for _, id := range ids {
-		c, _ := srv.Call(id)
-		status[id] = c.Status
-	}
 	var b strings.Builder
 	b.WriteString("\ufeffcampaign,Call_ID,phone\r\n")
 	var rowIDs, want []string
@@ -52,7 +47,7 @@ func mixedInput(srv *fake.Server, n int) (string, []string, []string) {
 			id = ids[i%len(ids)]
 			if seen[id] {
 				field, outcome = id, "duplicate"
-			} else if status[id] == fake.StatusQueued {
+			} else if c, _ := srv.Call(id); c.Status == fake.StatusQueued { // as seeded: nothing is sent yet
 				field, outcome = id, "canceled"
 			} else {
 				field, outcome = id, "not_cancelable"
@@ -61,15 +56,11 @@ func mixedInput(srv *fake.Server, n int) (string, []string, []string) {
 		if outcome != "invalid_id" && outcome != "duplicate" {
 			seen[id] = true
 		}
-		switch i % 7 {
-		case 1:
-			if outcome != "invalid_id" {
-				field = `"` + field + `"`
-			}
-		case 2:
-			if outcome != "invalid_id" {
-				field = "  " + field + " "
-			}
+		switch {
+		case outcome != "invalid_id" && i%7 == 1:
+			field = `"` + field + `"`
+		case outcome != "invalid_id" && i%7 == 2:
+			field = "  " + field + " "
 		}
 		fmt.Fprintf(&b, "spring,%s,+1555%04d\r\n", field, i)
 		if i%50 == 3 {

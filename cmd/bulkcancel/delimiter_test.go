@@ -29,7 +29,7 @@ func exportInput(t *testing.T, srv *fake.Server, sep string, n int) (string, []s
 		srv.Add(id, st)
 		fmt.Fprintf(&b, "%s%s%s\r\n", id, sep, st)
 	}
-	return writeFile(t, t.TempDir(), "export.csv", b.String()), queued
+	return testutil.WriteFile(t, t.TempDir(), "export.csv", b.String()), queued
 }
 
 // TestDelimiterExportEndToEnd: a semicolon (or tab) export is read with

@@ -80,7 +80,7 @@ func TestEndToEndMixedInput(t *testing.T) {
 			srv, base := testutil.StartFake(t, fake.Options{Envelope200: mode == "envelope-200"})
 			data, rowIDs, want := mixedInput(srv, 1000)
 			dir := t.TempDir()
-			in := writeFile(t, dir, "in.csv", data)
+			in := testutil.WriteFile(t, dir, "in.csv", data)
 			prefix := filepath.Join(dir, "r")
 			res := runCmd(t, nil, "", "--base-url", base, "--rate", "0", "--concurrency", "16", "--report", prefix, in)
 			if res.code != 0 {

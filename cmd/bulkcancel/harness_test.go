@@ -82,23 +82,12 @@ func checkJSONLines(t *testing.T, stderr string) {
 	}
 }
 
-// writeFile writes data to dir/name, readable by the owner only, and
-// returns its path.
-func writeFile(t *testing.T, dir, name, data string) string {
-	t.Helper()
-	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, []byte(data), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 // idsInput writes ids as a one-column CSV with a call_id header in a new
 // directory, and returns the directory and the file.
 func idsInput(t *testing.T, ids []string) (string, string) {
 	t.Helper()
 	dir := t.TempDir()
-	return dir, writeFile(t, dir, "in.csv", "call_id\n"+strings.Join(ids, "\n")+"\n")
+	return dir, testutil.WriteFile(t, dir, "in.csv", "call_id\n"+strings.Join(ids, "\n")+"\n")
 }
 
 // seededInput serves a fake built from opts with n seeded calls and

@@ -50,7 +50,7 @@ func TestJournalNotOverwritten(t *testing.T) {
 	srv, base := testutil.StartFake(t, fake.Options{})
 	dir, in := idsInput(t, srv.Seed(3))
 	const earlier = "bulkcancel dispatch journal 1: one call ID a line, written before its first request\nx\n"
-	writeFile(t, dir, "r.journal", earlier)
+	testutil.WriteFile(t, dir, "r.journal", earlier)
 	r := runCmd(t, nil, "", "--base-url", base, "--report", filepath.Join(dir, "r"), in)
 	if data, _ := os.ReadFile(filepath.Join(dir, "r.journal")); r.code != 2 || string(data) != earlier || srv.Stats().Requests != 0 {
 		t.Errorf("exit %d, %d requests, journal %q\n%s", r.code, srv.Stats().Requests, data, r.stderr)

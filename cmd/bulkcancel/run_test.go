@@ -18,14 +18,14 @@ func TestRunRefuses(t *testing.T) {
 	srv, base := testutil.StartFake(t, fake.Options{})
 	srv.Add("q1", fake.StatusQueued)
 	dir := t.TempDir()
-	good := writeFile(t, dir, "good.csv", "call_id,status\nq1,call_in_queue\n")
-	bareQuote := writeFile(t, dir, "bare.csv", "call_id\nq1\nq\"2\nq3\n")
-	noColumn := writeFile(t, dir, "nocol.csv", "name,phone\nq1,1\n")
-	writeFile(t, dir, "taken.json", "{}")
-	jsonReport := writeFile(t, dir, "abort-0412.json", `{"run_id":"x"}`)
-	jsonAsTxt := writeFile(t, dir, "abort-0412.txt", "\n  {\"run_id\":\"x\"}")
+	good := testutil.WriteFile(t, dir, "good.csv", "call_id,status\nq1,call_in_queue\n")
+	bareQuote := testutil.WriteFile(t, dir, "bare.csv", "call_id\nq1\nq\"2\nq3\n")
+	noColumn := testutil.WriteFile(t, dir, "nocol.csv", "name,phone\nq1,1\n")
+	testutil.WriteFile(t, dir, "taken.json", "{}")
+	jsonReport := testutil.WriteFile(t, dir, "abort-0412.json", `{"run_id":"x"}`)
+	jsonAsTxt := testutil.WriteFile(t, dir, "abort-0412.txt", "\n  {\"run_id\":\"x\"}")
 	export, _ := exportInput(t, srv, ";", 25)
-	both := writeFile(t, dir, "both.csv", "a;b\tc\n1;2\t3\n")
+	both := testutil.WriteFile(t, dir, "both.csv", "a;b\tc\n1;2\t3\n")
 	noKey := map[string]string{"SUBVERSE_API_KEY": ""}
 	const secret = "sk-live-0123456789abcdef"
 	for _, tc := range []struct {
@@ -158,7 +158,7 @@ func TestRunFlagsAfterInput(t *testing.T) {
 	srv, base := testutil.StartFake(t, fake.Options{})
 	srv.Add("q1", fake.StatusQueued)
 	dir := t.TempDir()
-	in := writeFile(t, dir, "in.csv", "q1\n")
+	in := testutil.WriteFile(t, dir, "in.csv", "q1\n")
 	prefix := filepath.Join(dir, "r")
 	res := runCmd(t, nil, "", in, "--base-url", base, "-no-header", "--report="+prefix, "--rate", "0")
 	if res.code != 0 {
@@ -203,7 +203,7 @@ func TestRunFileNamedHelp(t *testing.T) {
 	_, base := testutil.StartFake(t, fake.Options{})
 	dir := t.TempDir()
 	t.Chdir(dir)
-	writeFile(t, dir, "help", "call_id\nq1\n")
+	testutil.WriteFile(t, dir, "help", "call_id\nq1\n")
 	if res := runCmd(t, nil, "", "--base-url", base, "--dry-run", "help"); res.code != 0 || !strings.HasPrefix(res.stdout, "bulkcancel cancels queued outbound calls") {
 		t.Errorf("help beside a file named help: exit %d\n%.60q", res.code, res.stdout)
 	}

@@ -48,16 +48,6 @@ func serve(t *testing.T, args ...string) (base string, stop func() int, stderr *
 	return strings.TrimSuffix(line, "\n"), stop, stderr
 }
 
-// writeIn writes data to dir/name and returns its path.
-func writeIn(t *testing.T, dir, name, data string) string {
-	t.Helper()
-	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, []byte(data), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 func put(t *testing.T, url, key string) (int, string) {
 	t.Helper()
 	resp, body := putResp(t, url, key)
@@ -84,8 +74,8 @@ func putResp(t *testing.T, url, key string) (*http.Response, string) {
 func TestRunServesAndStops(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	keyFile := writeIn(t, dir, "key", "s3cret-key\n")
-	callsFile := writeIn(t, dir, "calls.csv", "call_id,status\nmine,call_in_queue\n")
+	keyFile := testutil.WriteFile(t, dir, "key", "s3cret-key\n")
+	callsFile := testutil.WriteFile(t, dir, "calls.csv", "call_id,status\nmine,call_in_queue\n")
 	idsOut := filepath.Join(dir, "ids.csv")
 	base, stop, stderr := serve(t, "--addr", "127.0.0.1:0", "--calls", "40", "--calls-file", callsFile,
 		"--ids-out", idsOut, "--api-key-file", keyFile, "-envelope-200")
@@ -156,8 +146,8 @@ func TestRunHelp(t *testing.T) {
 func TestRunRefuses(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	bad := writeIn(t, dir, "bad.csv", "call_id,status\nx,call_in_queue\ny,nope\n")
-	empty := writeIn(t, dir, "empty-key", "\n")
+	bad := testutil.WriteFile(t, dir, "bad.csv", "call_id,status\nx,call_in_queue\ny,nope\n")
+	empty := testutil.WriteFile(t, dir, "empty-key", "\n")
 	tests := []struct {
 		args []string
 		want string

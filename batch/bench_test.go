@@ -73,11 +73,9 @@ const benchRows = 100_000
 
 // perRow reports ns/row and allocs/row for ops of rows rows each.
 func perRow(b *testing.B, rows int, mallocs0 uint64) {
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
 	n := float64(b.N) * float64(rows)
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/n, "ns/row")
-	b.ReportMetric(float64(ms.Mallocs-mallocs0)/n, "allocs/row")
+	b.ReportMetric(float64(mallocs()-mallocs0)/n, "allocs/row")
 }
 
 func mallocs() uint64 {

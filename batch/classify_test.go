@@ -1,8 +1,6 @@
 package batch
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 )
 
@@ -43,22 +41,14 @@ func TestClassifyEnvelopes(t *testing.T) {
 		"json-array.json":          {false, 0, "", -1, []want{{200, UnexpectedResponse}, {503, ServerError}}},
 		"json-not-envelope.json":   {false, 0, "", -1, []want{{200, UnexpectedResponse}, {301, UnexpectedResponse}}},
 	}
-	files, err := filepath.Glob(filepath.Join("testdata", "envelopes", "*"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no envelope files: %v", err)
-	}
-	for _, path := range files {
-		name := filepath.Base(path)
+	for _, e := range readEnvelopes(t) {
+		name, body := e.name, e.body
 		tc, ok := cases[name]
 		if !ok {
 			t.Errorf("%s has no case in this table", name)
 			continue
 		}
 		delete(cases, name)
-		body, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
 		t.Run(name, func(t *testing.T) {
 			statuses := tc.wants
 			if tc.envelope {

@@ -15,8 +15,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -32,20 +30,9 @@ var fzStatuses = []int{0, 200, 400, 401, 404, 429, 500, 503}
 // fzAddEnvelopeSeeds adds every file of testdata/envelopes with a few
 // statuses.
 func fzAddEnvelopeSeeds(f *testing.F) {
-	files, err := filepath.Glob(filepath.Join("testdata", "envelopes", "*"))
-	if err != nil {
-		f.Fatal(err)
-	}
-	if len(files) == 0 {
-		f.Fatal("no seed envelopes in testdata/envelopes")
-	}
-	for _, p := range files {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			f.Fatal(err)
-		}
+	for _, e := range readEnvelopes(f) {
 		for _, st := range []int{200, 400, 401, 502} {
-			f.Add(st, b)
+			f.Add(st, e.body)
 		}
 	}
 }

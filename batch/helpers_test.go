@@ -2,6 +2,8 @@ package batch
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"sort"
 	"sync"
 	"testing"
@@ -45,15 +47,8 @@ func testConfig() Config {
 // row reported twice.
 func runAll(t *testing.T, ctx context.Context, cfg Config, c *Client, ids []string) (map[int]Result, error) {
 	t.Helper()
-	jobs := func(yield func(Job) bool) {
-		for i, id := range ids {
-			if !yield(Job{Row: i + 1, ID: id}) {
-				return
-			}
-		}
-	}
 	got := map[int]Result{}
-	err := Run(ctx, cfg, c, jobs, func(r Result) error {
+	err := Run(ctx, cfg, c, jobsOf(ids), func(r Result) error {
 		if _, dup := got[r.Row]; dup {
 			t.Errorf("row %d reported twice", r.Row)
 		}
@@ -66,12 +61,47 @@ func runAll(t *testing.T, ctx context.Context, cfg Config, c *Client, ids []stri
 	return got, err
 }
 
+// jobsOf is ids as jobs, rows numbered from 1.
+func jobsOf(ids []string) func(yield func(Job) bool) {
+	return func(yield func(Job) bool) {
+		for i, id := range ids {
+			if !yield(Job{Row: i + 1, ID: id}) {
+				return
+			}
+		}
+	}
+}
+
 func countOutcomes(rs map[int]Result) map[Outcome]int {
 	m := map[Outcome]int{}
 	for _, r := range rs {
 		m[r.Outcome]++
 	}
 	return m
+}
+
+// envelopeFile is one file of testdata/envelopes.
+type envelopeFile struct {
+	name string
+	body []byte
+}
+
+// readEnvelopes reads every file of testdata/envelopes, in name order.
+func readEnvelopes(tb testing.TB) []envelopeFile {
+	tb.Helper()
+	files, err := filepath.Glob(filepath.Join("testdata", "envelopes", "*"))
+	if err != nil || len(files) == 0 {
+		tb.Fatalf("no envelope files in testdata/envelopes: %v", err)
+	}
+	envs := make([]envelopeFile, len(files))
+	for i, p := range files {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		envs[i] = envelopeFile{filepath.Base(p), b}
+	}
+	return envs
 }
 
 // instantClock is virtual time that jumps ahead by every wait asked of

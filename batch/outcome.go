@@ -1,5 +1,7 @@
 package batch
 
+import "slices"
+
 // Outcome is what happened to one input row. The set of outcomes and their
 // meaning are part of the external contract: they are the report's outcome
 // column, which --resume and the user's scripts read, so none is renamed
@@ -41,12 +43,7 @@ func (o Outcome) Final() bool {
 
 // Known reports whether o is one of the outcomes above.
 func (o Outcome) Known() bool {
-	for _, k := range Outcomes {
-		if o == k {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(Outcomes, o)
 }
 
 // retryable reports whether another attempt may change the answer.

@@ -388,15 +388,8 @@ func TestRunSinkErrorEndsRun(t *testing.T) {
 	ids := srv.Seed(200)
 	boom := errors.New("disk full")
 	n, sent, transport := 0, 0, 0
-	jobs := func(yield func(Job) bool) {
-		for i, id := range ids {
-			if !yield(Job{Row: i + 1, ID: id}) {
-				return
-			}
-		}
-	}
 	cfg := testConfig()
-	err := Run(context.Background(), cfg, c, jobs, func(r Result) error {
+	err := Run(context.Background(), cfg, c, jobsOf(ids), func(r Result) error {
 		n++
 		if r.Attempts > 0 {
 			sent++

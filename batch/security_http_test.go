@@ -116,47 +116,56 @@ func TestSecRedirectIsNotFollowed(t *testing.T) {
 func TestSecParseBaseURL(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		in       string
-		wantPath string // "" with ok: accepted with path ""
-		ok       bool
+		in         string
+		wantPath   string // "" with ok: accepted with path ""
+		ok         bool
+		say, never string // in the error, and not
 	}{
-		{"https://api.subverseai.com/api", "/api", true},
-		{"https://api.subverseai.com/api/", "/api", true},
-		{"https://api.subverseai.com", "", true},
-		{"  https://api.subverseai.com/api  ", "/api", true},
-		{"HTTPS://api.subverseai.com/api", "/api", true},
-		{"http://localhost:1/", "", true},
-		{"http://LOCALHOST:8080/api", "/api", true},
-		{"http://localhost./api", "/api", true},
-		{"http://127.0.0.1:8080/api", "/api", true},
-		{"http://127.8.9.10", "", true},
-		{"http://127.255.255.254/x/", "/x", true},
-		{"http://[::1]:8080/api/", "/api", true},
-		{"http://[::1]/api", "/api", true},
+		{"https://api.subverseai.com/api", "/api", true, "", ""},
+		{"https://api.subverseai.com/api/", "/api", true, "", ""},
+		{"https://api.subverseai.com", "", true, "", ""},
+		{"  https://api.subverseai.com/api  ", "/api", true, "", ""},
+		{"HTTPS://api.subverseai.com/api", "/api", true, "", ""},
+		{"http://localhost:1/", "", true, "", ""},
+		{"http://LOCALHOST:8080/api", "/api", true, "", ""},
+		{"http://localhost./api", "/api", true, "", ""},
+		{"http://127.0.0.1:8080/api", "/api", true, "", ""},
+		{"http://127.8.9.10", "", true, "", ""},
+		{"http://127.255.255.254/x/", "/x", true, "", ""},
+		{"http://[::1]:8080/api/", "/api", true, "", ""},
+		{"http://[::1]/api", "/api", true, "", ""},
 
-		{"http://203.0.113.10/api", "", false},
-		{"http://api.subverseai.com/api", "", false},
-		{"http://localhost.evil.example/api", "", false},
-		{"http://127.0.0.1.nip.io/api", "", false},
-		{"http://evil.example#@127.0.0.1/", "", false},
-		{"http://0.0.0.0:8080/", "", false},
-		{"http://[::2]/", "", false},
-		{"http://[::ffff:203.0.113.10]/", "", false},
-		{"http://2130706433/", "", false},
-		{"http://0x7f.1/", "", false},
-		{"https://u:p@host/api", "", false},
-		{"https://user@host/api", "", false},
-		{"https://host/api?q=1", "", false},
-		{"https://host/api?", "", false},
-		{"https://host/api#frag", "", false},
-		{"https://host/api#", "", false},
-		{"ftp://host/api", "", false},
-		{"file:///etc/passwd", "", false},
-		{"//host/api", "", false},
-		{"host/api", "", false},
-		{"https:///api", "", false},
-		{"", "", false},
-		{"https://ho st/", "", false},
+		{"http://203.0.113.10/api", "", false, "", ""},
+		{"http://api.subverseai.com/api", "", false, "", ""},
+		{"http://localhost.evil.example/api", "", false, "", ""},
+		{"http://127.0.0.1.nip.io/api", "", false, "", ""},
+		{"http://evil.example#@127.0.0.1/", "", false, "", ""},
+		{"http://0.0.0.0:8080/", "", false, "", ""},
+		{"http://[::2]/", "", false, "", ""},
+		{"http://[::ffff:203.0.113.10]/", "", false, "", ""},
+		{"http://2130706433/", "", false, "", ""},
+		{"http://0x7f.1/", "", false, "", ""},
+		{"https://u:p@host/api", "", false, "", ""},
+		{"https://user@host/api", "", false, "", ""},
+		{"https://host/api?q=1", "", false, "", ""},
+		{"https://host/api?", "", false, "", ""},
+		{"https://host/api#frag", "", false, "", ""},
+		{"https://host/api#", "", false, "", ""},
+		{"ftp://host/api", "", false, "", ""},
+		{"file:///etc/passwd", "", false, "", ""},
+		{"//host/api", "", false, "", ""},
+		{"host/api", "", false, "", ""},
+		{"https:///api", "", false, "", ""},
+		{"", "", false, "", ""},
+		{"https://ho st/", "", false, "", ""},
+		// No scheme: the error says which one was probably meant.
+		{in: "127.0.0.1:8080/api", say: "did you mean http://127.0.0.1:8080/api?"},
+		{in: "localhost:8080/api", say: "did you mean http://localhost:8080/api?"},
+		{in: "[::1]:8080/api", say: "did you mean http://[::1]:8080/api?"},
+		{in: "api.subverseai.com/api", say: "did you mean https://api.subverseai.com/api?"},
+		{in: "user:secret@host/api", say: "no scheme", never: "secret"},
+		{in: "host/api?token=secret", say: "no scheme", never: "secret"},
+		{in: "https:/api.subverseai.com/api", say: "two slashes"},
 	} {
 		t.Run(tc.in, func(t *testing.T) {
 			t.Parallel()
@@ -167,6 +176,9 @@ func TestSecParseBaseURL(t *testing.T) {
 				}
 				if !errors.Is(err, batch.ErrBaseURL) {
 					t.Fatalf("error %v does not wrap ErrBaseURL", err)
+				}
+				if !strings.Contains(err.Error(), tc.say) || tc.never != "" && strings.Contains(err.Error(), tc.never) {
+					t.Fatalf("error %q, want it to say %q and not %q", err, tc.say, tc.never)
 				}
 				for _, secret := range []string{":p@", "user@", "q=1", "#frag"} {
 					if strings.Contains(tc.in, secret) && strings.Contains(err.Error(), secret) {

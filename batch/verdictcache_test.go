@@ -2,8 +2,6 @@ package batch
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
@@ -14,22 +12,15 @@ import (
 // every status, classifies through the cache exactly as Classify does,
 // on a miss and on a hit, also after eviction.
 func TestVerdictCacheMatchesClassify(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("testdata", "envelopes", "*"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no envelope files: %v", err)
-	}
+	envs := readEnvelopes(t)
 	var c verdictCache
 	for round := range 3 { // the files outnumber the entries: later rounds evict
-		for _, path := range files {
-			body, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
+		for _, e := range envs {
 			for _, status := range []int{200, 301, 400, 401, 404, 429, 500, 502} {
-				want := Classify(status, body)
+				want := Classify(status, e.body)
 				for range 2 {
-					if got := c.classify(status, body, nil); !reflect.DeepEqual(got, want) {
-						t.Fatalf("round %d, %s, HTTP %d: cache %+v, Classify %+v", round, filepath.Base(path), status, got, want)
+					if got := c.classify(status, e.body, nil); !reflect.DeepEqual(got, want) {
+						t.Fatalf("round %d, %s, HTTP %d: cache %+v, Classify %+v", round, e.name, status, got, want)
 					}
 				}
 			}

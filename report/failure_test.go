@@ -50,16 +50,11 @@ func TestCloseDoesNotPublishAfterAFailedWrite(t *testing.T) {
 func TestResponseCodeKept(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "r.csv")
-	w, err := CreateCSV(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	var rs []batch.Result
 	for i, code := range []int{4001, -1, 0} {
-		w.Write(batch.Result{Row: i + 1, CallID: string(rune('a' + i)), Outcome: batch.UnexpectedResponse, HTTPStatus: 400, ResponseCode: code, RemovedJobs: -1, Attempts: 1})
+		rs = append(rs, batch.Result{Row: i + 1, CallID: string(rune('a' + i)), Outcome: batch.UnexpectedResponse, HTTPStatus: 400, ResponseCode: code, RemovedJobs: -1, Attempts: 1})
 	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	writeCSV(t, path, rs)
 	data, _ := os.ReadFile(path)
 	if !strings.Contains(string(data), ",400,4001,") || !strings.Contains(string(data), ",400,-1,") || !strings.Contains(string(data), ",400,,") {
 		t.Errorf("report:\n%s", data)

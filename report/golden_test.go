@@ -45,18 +45,7 @@ func TestGoldenReport(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	csvPath := filepath.Join(dir, "golden.csv")
-	w, err := CreateCSV(csvPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range goldenResults() {
-		if err := w.Write(r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	w := writeCSV(t, csvPath, goldenResults())
 	t0 := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
 	meta := Meta{RunID: "golden", Version: "v0", StartedAt: t0, FinishedAt: t0.Add(time.Minute),
 		Input: Input{Path: "in.csv", SHA256: "ab", Rows: 10}, Config: map[string]any{"rate": "auto"},

@@ -140,15 +140,10 @@ func TestResumeWithoutJournal(t *testing.T) {
 func TestResumeAmbiguousNonFinal(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "r.csv")
-	w, err := CreateCSV(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.Write(batch.Result{Row: 1, CallID: "x", Outcome: batch.RateLimited, Attempts: 5, Ambiguous: true, RemovedJobs: -1})
-	w.Write(batch.Result{Row: 2, CallID: "y", Outcome: batch.RateLimited, Attempts: 5, RemovedJobs: -1})
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	writeCSV(t, path, []batch.Result{
+		{Row: 1, CallID: "x", Outcome: batch.RateLimited, Attempts: 5, Ambiguous: true, RemovedJobs: -1},
+		{Row: 2, CallID: "y", Outcome: batch.RateLimited, Attempts: 5, RemovedJobs: -1},
+	})
 	res, err := ReadResume(path)
 	if err != nil {
 		t.Fatal(err)

@@ -58,15 +58,6 @@ func TestCSVNamedOnlyWhenPublished(t *testing.T) {
 	}
 }
 
-// TestCSVCloseWithoutPublish: Close names the report too.
-func TestCSVCloseWithoutPublish(t *testing.T) {
-	t.Parallel()
-	path, _ := writeSample(t, t.TempDir())
-	if _, err := os.Stat(path); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // TestCSVPublishNeverReplaces: a file that took the name meanwhile is
 // kept as it is, the hidden file is removed and writes fail from then on.
 func TestCSVPublishNeverReplaces(t *testing.T) {

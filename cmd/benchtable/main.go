@@ -306,9 +306,7 @@ func (b *bench) measure(ctx context.Context, res *results) error {
 			res.wrk = append(res.wrk, r)
 		}
 		b.logf("throughput %d/%d: bulkcancel --rate 0 --concurrency %d on %s rows", round, c.rounds, c.conns, thousands(rows))
-		r, err := b.withFake(ctx, rows, nil, func(f *fakeServer) (runResult, error) {
-			return b.runBulk(ctx, f, bulkOpts{name: fmt.Sprintf("throughput-%d", round), input: b.idsPath(rows), rows: rows, args: rate0})
-		})
+		r, err := b.bulkWithFake(ctx, fmt.Sprintf("throughput-%d", round), rows, nil, rate0)
 		if err != nil {
 			return err
 		}
@@ -339,9 +337,7 @@ func (b *bench) measure(ctx context.Context, res *results) error {
 			res.latWrk = ptr(r)
 		}
 		b.logf("with %s latency: bulkcancel --rate 0 --concurrency %d on %s rows", c.latency, c.conns, thousands(c.latRows))
-		r, err := b.withFake(ctx, c.latRows, lat, func(f *fakeServer) (runResult, error) {
-			return b.runBulk(ctx, f, bulkOpts{name: "latency", input: b.idsPath(c.latRows), rows: c.latRows, args: rate0})
-		})
+		r, err := b.bulkWithFake(ctx, "latency", c.latRows, lat, rate0)
 		if err != nil {
 			return err
 		}
@@ -360,9 +356,7 @@ func (b *bench) measure(ctx context.Context, res *results) error {
 	}
 	if c.runs("memory") {
 		b.logf("memory and first request: bulkcancel --rate 0 on %s rows", thousands(c.memRows))
-		r, err := b.withFake(ctx, c.memRows, nil, func(f *fakeServer) (runResult, error) {
-			return b.runBulk(ctx, f, bulkOpts{name: "mem", input: b.idsPath(c.memRows), rows: c.memRows, args: rate0})
-		})
+		r, err := b.bulkWithFake(ctx, "mem", c.memRows, nil, rate0)
 		if err != nil {
 			return err
 		}
@@ -379,10 +373,7 @@ func (b *bench) measureRate(ctx context.Context, res *results) error {
 	c := b.cfg
 	rateIDs := int(c.rate * c.rateFor.Seconds())
 	b.logf("rate accuracy: bulkcancel --rate %g --concurrency %d on %s IDs (%s)", c.rate, c.conns, thousands(rateIDs), c.rateFor)
-	r, err := b.withFake(ctx, rateIDs, nil, func(f *fakeServer) (runResult, error) {
-		return b.runBulk(ctx, f, bulkOpts{name: "rate", input: b.idsPath(rateIDs), rows: rateIDs,
-			args: []string{"--rate", fmt.Sprint(c.rate), "--concurrency", c.concurrent}})
-	})
+	r, err := b.bulkWithFake(ctx, "rate", rateIDs, nil, []string{"--rate", fmt.Sprint(c.rate), "--concurrency", c.concurrent})
 	if err != nil {
 		return err
 	}
@@ -400,9 +391,7 @@ func (b *bench) measureBig(ctx context.Context, res *results) error {
 			args = append([]string{"--dry-run"}, rate0...)
 		}
 		b.logf("memory: bulkcancel %s on %s rows (%s; this takes a while)", strings.Join(args, " "), thousands(c.bigRows), c.bigMode)
-		r, err := b.withFake(ctx, c.bigRows, nil, func(f *fakeServer) (runResult, error) {
-			return b.runBulk(ctx, f, bulkOpts{name: "big", input: b.idsPath(c.bigRows), rows: c.bigRows, args: args})
-		})
+		r, err := b.bulkWithFake(ctx, "big", c.bigRows, nil, args)
 		if err != nil {
 			return err
 		}
@@ -422,6 +411,15 @@ func (b *bench) withFake(ctx context.Context, n int, extra []string, measure fun
 	}
 	defer f.stop()
 	return measure(f)
+}
+
+// bulkWithFake runs bulkcancel with args, as measurement name, on the
+// input of n calls against a fresh fake with n calls and the extra fake
+// flags.
+func (b *bench) bulkWithFake(ctx context.Context, name string, n int, extra, args []string) (runResult, error) {
+	return b.withFake(ctx, n, extra, func(f *fakeServer) (runResult, error) {
+		return b.runBulk(ctx, f, bulkOpts{name: name, input: b.idsPath(n), rows: n, args: args})
+	})
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"math"
@@ -38,15 +39,7 @@ func yesNo(ok bool) string {
 // for an even count) and the smallest and largest values.
 func median(rs []runResult, key func(runResult) float64) (mid runResult, lo, hi float64) {
 	s := slices.Clone(rs)
-	slices.SortFunc(s, func(a, b runResult) int {
-		switch ka, kb := key(a), key(b); {
-		case ka < kb:
-			return -1
-		case ka > kb:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(s, func(a, b runResult) int { return cmp.Compare(key(a), key(b)) })
 	return s[(len(s)-1)/2], key(s[0]), key(s[len(s)-1])
 }
 
@@ -259,17 +252,16 @@ func writeMarkdown(w io.Writer, header []string, rows [][]string) {
 // thousands writes n with comma separators.
 func thousands(n int) string {
 	s := strconv.Itoa(n)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
 	var b strings.Builder
+	if n < 0 {
+		b.WriteByte('-')
+		s = s[1:]
+	}
 	for i, r := range s {
 		if i > 0 && (len(s)-i)%3 == 0 {
 			b.WriteByte(',')
 		}
 		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
 	}
 	return b.String()
 }

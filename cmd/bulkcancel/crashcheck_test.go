@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -51,19 +50,7 @@ func reportLines(t *testing.T, path string) (rows []map[string]string, torn stri
 		}
 		data = data[:i+1]
 	}
-	cr := csv.NewReader(bytes.NewReader(data))
-	recs, err := cr.ReadAll()
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	for _, rec := range recs[1:] {
-		m := map[string]string{}
-		for i, col := range recs[0] {
-			m[col] = rec[i]
-		}
-		rows = append(rows, m)
-	}
-	return rows, torn
+	return csvRows(t, path, data), torn
 }
 
 // journalIDs reads a dispatch journal's whole lines: those before the

@@ -29,7 +29,7 @@ func exportInput(t *testing.T, srv *fake.Server, sep string, n int) (string, []s
 		srv.Add(id, st)
 		fmt.Fprintf(&b, "%s%s%s\r\n", id, sep, st)
 	}
-	return writeFile(t, t.TempDir(), "export.csv", b.String()), queued
+	return testutil.WriteFile(t, t.TempDir(), "export.csv", b.String()), queued
 }
 
 // TestDelimiterExportEndToEnd: a semicolon (or tab) export is read with
@@ -79,43 +79,12 @@ func TestDelimiterExportEndToEnd(t *testing.T) {
 	}
 }
 
-// TestDelimiterMistakes: the ways a semicolon export used to be misread
-// end with exit 2, nothing sent, and a message naming the line and the
-// fix; --delimiter given reads the file as asked.
-func TestDelimiterMistakes(t *testing.T) {
+// TestDelimiterGiven: --delimiter given reads the file as asked (the ways
+// a semicolon export used to be misread are in TestRunRefuses).
+func TestDelimiterGiven(t *testing.T) {
 	t.Parallel()
 	srv, base := testutil.StartFake(t, fake.Options{})
 	in, _ := exportInput(t, srv, ";", 25)
-	dir := t.TempDir()
-	both := writeFile(t, dir, "both.csv", "a;b\tc\n1;2\t3\n")
-	for _, tc := range []struct {
-		name string
-		args []string
-		want []string
-	}{
-		{"--no-header on the export", []string{"--no-header", in}, []string{"export.csv:1:", `starts with "call_id", a column name`, "drop --no-header"}},
-		{"--no-header and a comma delimiter", []string{"--no-header", "--delimiter", ",", in}, []string{"export.csv:1:", "holds a ';'", "--delimiter ';'"}},
-		{"comma delimiter on the export", []string{"--delimiter", ",", in}, []string{"export.csv:1: no ID column", "looks separated by ';'", "--delimiter ';'"}},
-		{"both separators", []string{both}, []string{"both.csv:1:", "--delimiter ';' or --delimiter tab"}},
-		{"bad delimiter", []string{"--delimiter", "ab", in}, []string{`--delimiter "ab"`, "tab"}},
-		{"quote as delimiter", []string{"--delimiter", `"`, in}, []string{"double quote"}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			prefix := filepath.Join(t.TempDir(), "r")
-			res := runCmd(t, nil, "", append([]string{"--base-url", base, "--log-format", "console", "--report", prefix}, tc.args...)...)
-			if res.code != 2 {
-				t.Errorf("exit %d, want 2\n%s", res.code, res.stderr)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(res.stderr, w) {
-					t.Errorf("stderr does not say %q:\n%s", w, res.stderr)
-				}
-			}
-		})
-	}
-	if n := srv.Stats().Requests; n != 0 {
-		t.Errorf("refused runs sent %d requests", n)
-	}
 	prefix := filepath.Join(t.TempDir(), "r")
 	res := runCmd(t, nil, "", "--base-url", base, "--rate", "0", "--delimiter", ";", "--report", prefix, in)
 	if res.code != 0 || srv.Stats().Requests != 25 {

@@ -226,11 +226,7 @@ func TestDeployDockerfile(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := string(b)
-	for _, want := range []string{"FROM golang:", "CGO_ENABLED=0", "./cmd/bulkcancel", `ENTRYPOINT ["/bulkcancel"]`} {
-		if !strings.Contains(text, want) {
-			t.Errorf("Dockerfile lacks %q", want)
-		}
-	}
+	checkSays(t, "the Dockerfile", text, "FROM golang:", "CGO_ENABLED=0", "./cmd/bulkcancel", `ENTRYPOINT ["/bulkcancel"]`)
 	args, err := dockerExecArgs(text)
 	if err != nil {
 		t.Fatal(err)

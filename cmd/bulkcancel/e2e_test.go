@@ -22,11 +22,6 @@ import (
 func mixedInput(srv *fake.Server, n int) (string, []string, []string) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	ids := srv.Seed(n)
-	status := map[string]fake.Status{}
-	for _, id := range ids {
-		c, _ := srv.Call(id)
-		status[id] = c.Status
-	}
 	var b strings.Builder
 	b.WriteString("\ufeffcampaign,Call_ID,phone\r\n")
 	var rowIDs, want []string
@@ -52,7 +47,7 @@ func mixedInput(srv *fake.Server, n int) (string, []string, []string) {
 			id = ids[i%len(ids)]
 			if seen[id] {
 				field, outcome = id, "duplicate"
-			} else if status[id] == fake.StatusQueued {
+			} else if c, _ := srv.Call(id); c.Status == fake.StatusQueued { // as seeded: nothing is sent yet
 				field, outcome = id, "canceled"
 			} else {
 				field, outcome = id, "not_cancelable"
@@ -61,15 +56,11 @@ func mixedInput(srv *fake.Server, n int) (string, []string, []string) {
 		if outcome != "invalid_id" && outcome != "duplicate" {
 			seen[id] = true
 		}
-		switch i % 7 {
-		case 1:
-			if outcome != "invalid_id" {
-				field = `"` + field + `"`
-			}
-		case 2:
-			if outcome != "invalid_id" {
-				field = "  " + field + " "
-			}
+		switch {
+		case outcome != "invalid_id" && i%7 == 1:
+			field = `"` + field + `"`
+		case outcome != "invalid_id" && i%7 == 2:
+			field = "  " + field + " "
 		}
 		fmt.Fprintf(&b, "spring,%s,+1555%04d\r\n", field, i)
 		if i%50 == 3 {
@@ -89,7 +80,7 @@ func TestEndToEndMixedInput(t *testing.T) {
 			srv, base := testutil.StartFake(t, fake.Options{Envelope200: mode == "envelope-200"})
 			data, rowIDs, want := mixedInput(srv, 1000)
 			dir := t.TempDir()
-			in := writeFile(t, dir, "in.csv", data)
+			in := testutil.WriteFile(t, dir, "in.csv", data)
 			prefix := filepath.Join(dir, "r")
 			res := runCmd(t, nil, "", "--base-url", base, "--rate", "0", "--concurrency", "16", "--report", prefix, in)
 			if res.code != 0 {
@@ -243,10 +234,7 @@ func TestEndToEndAborts(t *testing.T) {
 	t.Parallel()
 	t.Run("every answer 401", func(t *testing.T) {
 		t.Parallel()
-		srv, base := testutil.StartFake(t, fake.Options{})
-		ids := srv.Seed(1000)
-		dir, in := idsInput(t, ids)
-		prefix := filepath.Join(dir, "r")
+		srv, base, ids, in, prefix := seededInput(t, fake.Options{}, 1000)
 		res := runCmd(t, map[string]string{"SUBVERSE_API_KEY": "wrong-key"}, "", "--base-url", base, "--rate", "0", "--concurrency", "6", "--report", prefix, in)
 		if res.code != 3 {
 			t.Fatalf("exit %d\n%s", res.code, res.stderr)
@@ -264,10 +252,7 @@ func TestEndToEndAborts(t *testing.T) {
 	})
 	t.Run("every answer 500", func(t *testing.T) {
 		t.Parallel()
-		srv, base := testutil.StartFake(t, fake.Options{Faults: fake.Faults{P500: 1}})
-		ids := srv.Seed(2000)
-		dir, in := idsInput(t, ids)
-		prefix := filepath.Join(dir, "r")
+		_, base, ids, in, prefix := seededInput(t, fake.Options{Faults: fake.Faults{P500: 1}}, 2000)
 		res := runCmd(t, nil, "", "--base-url", base, "--rate", "0", "--concurrency", "8", "--max-backoff", "5ms", "--min-sample", "50", "--report", prefix, in)
 		if res.code != 3 {
 			t.Fatalf("exit %d\n%s", res.code, res.stderr)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -25,13 +24,8 @@ func runFileLimited(t *testing.T, limitKiB int, args ...string) cmdResult {
 	// ulimit -f counts blocks of 512 bytes in dash and POSIX mode, 1024 in
 	// bash: either way the limit is far below the report's size.
 	script := fmt.Sprintf(`ulimit -f %d && exec "$0" "$@"`, limitKiB)
-	cmd := exec.Command("sh", append([]string{"-c", script, bulkcancelBinary(t)}, args...)...)
-	cmd.Env = append(os.Environ(), "SUBVERSE_API_KEY="+harnessKey)
 	var out, errw testutil.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errw
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd := startCmd(t, script, &out, &errw, args...)
 	return cmdResult{exitCode(t, cmd), out.String(), errw.String()}
 }
 
@@ -218,10 +212,7 @@ func TestSIGHUPStops(t *testing.T) {
 	for _, ignored := range []bool{false, true} {
 		t.Run(fmt.Sprintf("ignored=%v", ignored), func(t *testing.T) {
 			t.Parallel()
-			srv, base := testutil.StartFake(t, fake.Options{})
-			ids := srv.Seed(200)
-			dir, in := idsInput(t, ids)
-			prefix := filepath.Join(dir, "r")
+			srv, base, ids, in, prefix := seededInput(t, fake.Options{}, 200)
 			held, release := make(chan struct{}, 300), make(chan struct{})
 			var once sync.Once
 			free := func() { once.Do(func() { close(release) }) }
@@ -235,13 +226,8 @@ func TestSIGHUPStops(t *testing.T) {
 			if ignored {
 				script = `trap "" HUP; exec "$0" "$@"`
 			}
-			cmd := exec.Command("sh", append([]string{"-c", script, bulkcancelBinary(t)}, args...)...)
-			cmd.Env = append(os.Environ(), "SUBVERSE_API_KEY="+harnessKey)
 			stderr := &watchWriter{}
-			cmd.Stderr = stderr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
+			cmd := startCmd(t, script, nil, stderr, args...)
 			<-held
 			<-held
 			cmd.Process.Signal(syscall.SIGHUP)
@@ -273,10 +259,7 @@ func TestSIGHUPStops(t *testing.T) {
 // still finishes, writes both reports and exits with its own code.
 func TestClosedPipe(t *testing.T) {
 	t.Parallel()
-	srv, base := testutil.StartFake(t, fake.Options{})
-	ids := srv.Seed(300)
-	dir, in := idsInput(t, ids)
-	prefix := filepath.Join(dir, "r")
+	srv, base, ids, in, prefix := seededInput(t, fake.Options{}, 300)
 	gone := make(chan struct{})
 	var n atomic.Int64
 	srv.SetHook(func(ctx context.Context, id string, _ int) {
@@ -288,12 +271,7 @@ func TestClosedPipe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bulkcancelBinary(t), "--base-url", base, "--rate", "0", "--log-level", "debug", "--report", prefix, in)
-	cmd.Env = append(os.Environ(), "SUBVERSE_API_KEY="+harnessKey)
-	cmd.Stdout, cmd.Stderr = pw, pw
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd := startCmd(t, "", pw, pw, "--base-url", base, "--rate", "0", "--log-level", "debug", "--report", prefix, in)
 	pw.Close()
 	if _, err := bufio.NewReader(pr).ReadString('\n'); err != nil {
 		t.Fatal(err)

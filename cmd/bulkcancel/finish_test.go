@@ -1,8 +1,6 @@
 package main
 
 import (
-	"encoding/json"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -23,8 +21,8 @@ func TestFinishCommandRuns(t *testing.T) {
 	ids := srv.Seed(10) // every first and second attempt is pushback: few, or the pace sinks to 1/s
 	dir := t.TempDir()
 	t.Chdir(dir)
-	writeFile(t, dir, "-weird.csv", "call_id\n"+strings.Join(ids, "\n")+"\n")
-	writeFile(t, dir, "abort-0412-3.json", "{}") // taken: the chain skips it
+	testutil.WriteFile(t, dir, "-weird.csv", "call_id\n"+strings.Join(ids, "\n")+"\n")
+	testutil.WriteFile(t, dir, "abort-0412-3.json", "{}") // taken: the chain skips it
 
 	vars := map[string]string{"SUBVERSE_BASE_URL": base}
 	r := runCmd(t, vars, "", "--rate", "0", "--max-attempts", "1", "--report", "abort-0412.csv", "--log-format", "json", "--", "-weird.csv")
@@ -34,10 +32,7 @@ func TestFinishCommandRuns(t *testing.T) {
 		}
 		prefix := []string{"abort-0412", "abort-0412-2", "abort-0412-4"}[i]
 		rep := readJSONReport(t, prefix)
-		var finish []string
-		if b, err := os.ReadFile(prefix + ".json"); err == nil {
-			finish = finishFromJSON(t, b)
-		}
+		finish := rep.Finish
 		if want == "" {
 			if finish != nil || strings.Contains(r.stdout, "finish the job") {
 				t.Fatalf("run %d: all final, yet finish_command %q", i+1, finish)
@@ -65,17 +60,6 @@ func TestFinishCommandRuns(t *testing.T) {
 	}
 }
 
-func finishFromJSON(t *testing.T, b []byte) []string {
-	t.Helper()
-	var doc struct {
-		Finish []string `json:"finish_command"`
-	}
-	if err := json.Unmarshal(b, &doc); err != nil {
-		t.Fatal(err)
-	}
-	return doc.Finish
-}
-
 // TestFinishCommandStdin: with standard input, the command reads "-" and
 // the summary says to pipe the same input again.
 func TestFinishCommandStdin(t *testing.T) {
@@ -94,9 +78,9 @@ func TestNextPrefix(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	p := func(s string) string { return filepath.Join(dir, s) }
-	writeFile(t, dir, "b-2.csv", "")
-	writeFile(t, dir, "c-3.json", "")
-	writeFile(t, dir, "d-2.journal", "")
+	testutil.WriteFile(t, dir, "b-2.csv", "")
+	testutil.WriteFile(t, dir, "c-3.json", "")
+	testutil.WriteFile(t, dir, "d-2.journal", "")
 	for _, tc := range []struct{ prefix, resumed, want string }{
 		{p("a"), "", p("a-2")},
 		{p("a-2"), p("a.csv"), p("a-3")},

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -268,10 +269,8 @@ func flagNames(fs *flag.FlagSet) []string {
 // check validates values that the flag package cannot.
 func (o *options) check() error {
 	oneOf := func(name, v string, allowed ...string) error {
-		for _, a := range allowed {
-			if v == a {
-				return nil
-			}
+		if slices.Contains(allowed, v) {
+			return nil
 		}
 		return usagef("--%s %q: want one of %s", name, v, strings.Join(allowed, ", "))
 	}
@@ -324,9 +323,7 @@ func (o *options) batchConfig() batch.Config {
 	c.Concurrency, c.AutoRate, c.Rate, c.MaxRate, c.Burst = o.concurrency, o.rate.auto, o.rate.n, o.maxRate, o.burst
 	c.MaxAttempts, c.Timeout, c.MaxBackoff = o.maxAttempts, o.timeout, o.maxBackoff
 	c.MaxFailureRate, c.MinSample, c.ExpectNotFound = o.maxFailureRate, o.minSample, o.expectNotFound
-	if c.BaseBackoff > c.MaxBackoff {
-		c.BaseBackoff = c.MaxBackoff
-	}
+	c.BaseBackoff = min(c.BaseBackoff, c.MaxBackoff)
 	return c
 }
 

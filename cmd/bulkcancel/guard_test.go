@@ -44,12 +44,8 @@ func TestWrongWorkspaceGuard(t *testing.T) {
 		if rep.Config["expect_not_found"] != false {
 			t.Errorf("config expect_not_found %v", rep.Config["expect_not_found"])
 		}
-		for _, want := range []string{"another workspace", "dashboard", `the column "call_id"`, "--column",
-			"not --resume", "bulkcancel --expect-not-found ", "--resume " + prefix + ".csv"} {
-			if !strings.Contains(res.stdout, want) {
-				t.Errorf("summary does not say %q:\n%s", want, res.stdout)
-			}
-		}
+		checkSays(t, "the summary", res.stdout, "another workspace", "dashboard", `the column "call_id"`, "--column",
+			"not --resume", "bulkcancel --expect-not-found ", "--resume "+prefix+".csv")
 	})
 	t.Run("short run", func(t *testing.T) {
 		t.Parallel()

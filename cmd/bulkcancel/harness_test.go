@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"io"
@@ -28,35 +29,57 @@ type cmdResult struct {
 // defaults to harnessKey) and stdin.
 func runCmd(t *testing.T, vars map[string]string, stdin string, args ...string) cmdResult {
 	t.Helper()
-	getenv := func(k string) string {
-		if v, ok := vars[k]; ok {
-			return v
-		}
-		if k == "SUBVERSE_API_KEY" {
-			return harnessKey
-		}
-		return ""
-	}
-	return runWith(getenv, strings.NewReader(stdin), args...)
+	return runWith(harnessGetenv(vars), strings.NewReader(stdin), false, args...)
 }
 
-// runWith runs the command in-process with getenv and stdin, capturing
-// stdout and stderr.
-func runWith(getenv func(string) string, stdin io.Reader, args ...string) cmdResult {
+// runOnTTY runs the command in-process as if stderr were a terminal (no
+// confirmation is asked: there is no terminal to open), with env vars.
+func runOnTTY(t *testing.T, vars map[string]string, args ...string) cmdResult {
+	t.Helper()
+	return runWith(harnessGetenv(vars), strings.NewReader(""), true, args...)
+}
+
+// harnessGetenv looks names up in vars; SUBVERSE_API_KEY defaults to
+// harnessKey.
+func harnessGetenv(vars map[string]string) func(string) string {
+	return func(k string) string {
+		if v, ok := vars[k]; ok || k != "SUBVERSE_API_KEY" {
+			return v
+		}
+		return harnessKey
+	}
+}
+
+// runWith runs the command in-process with getenv and stdin, stderr a
+// terminal or not, capturing stdout and stderr.
+func runWith(getenv func(string) string, stdin io.Reader, tty bool, args ...string) cmdResult {
 	var out, errw testutil.Buffer
 	e := &env{stdin: stdin, stdout: &out, stderr: &errw, getenv: getenv,
-		signals: make(chan os.Signal), now: time.Now}
+		signals: make(chan os.Signal), now: time.Now, stderrTTY: tty}
 	code := run(args, e)
 	return cmdResult{code, out.String(), errw.String()}
 }
 
-func writeFile(t *testing.T, dir, name, data string) string {
+// checkSays fails the test for each of wants that text (what) does not
+// hold.
+func checkSays(t *testing.T, what, text string, wants ...string) {
 	t.Helper()
-	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
-		t.Fatal(err)
+	for _, w := range wants {
+		if !strings.Contains(text, w) {
+			t.Errorf("%s does not say %q:\n%s", what, w, text)
+		}
 	}
-	return p
+}
+
+// checkJSONLines fails the test for each line of stderr that is not JSON;
+// an empty stderr is one such line.
+func checkJSONLines(t *testing.T, stderr string) {
+	t.Helper()
+	for _, line := range strings.Split(strings.TrimSpace(stderr), "\n") {
+		if !json.Valid([]byte(line)) {
+			t.Errorf("stderr line is not JSON: %s", line)
+		}
+	}
 }
 
 // idsInput writes ids as a one-column CSV with a call_id header in a new
@@ -64,20 +87,37 @@ func writeFile(t *testing.T, dir, name, data string) string {
 func idsInput(t *testing.T, ids []string) (string, string) {
 	t.Helper()
 	dir := t.TempDir()
-	return dir, writeFile(t, dir, "in.csv", "call_id\n"+strings.Join(ids, "\n")+"\n")
+	return dir, testutil.WriteFile(t, dir, "in.csv", "call_id\n"+strings.Join(ids, "\n")+"\n")
+}
+
+// seededInput serves a fake built from opts with n seeded calls and
+// writes their IDs as an input in a new directory. It returns the server,
+// its base URL, the IDs, the input and the report prefix r beside it.
+func seededInput(t *testing.T, opts fake.Options, n int) (*fake.Server, string, []string, string, string) {
+	t.Helper()
+	srv, base := testutil.StartFake(t, opts)
+	ids := srv.Seed(n)
+	dir, in := idsInput(t, ids)
+	return srv, base, ids, in, filepath.Join(dir, "r")
 }
 
 // readReport reads PREFIX.csv as maps keyed by column, in file order.
 func readReport(t *testing.T, prefix string) []map[string]string {
 	t.Helper()
-	f, err := os.Open(prefix + ".csv")
+	data, err := os.ReadFile(prefix + ".csv")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
+	return csvRows(t, prefix+".csv", data)
+}
+
+// csvRows reads the CSV report data (of file name) as maps keyed by
+// column, in file order.
+func csvRows(t *testing.T, name string, data []byte) []map[string]string {
+	t.Helper()
+	recs, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
 	if err != nil {
-		t.Fatalf("%s.csv: %v", prefix, err)
+		t.Fatalf("%s: %v", name, err)
 	}
 	var rows []map[string]string
 	for _, rec := range recs[1:] {
@@ -109,6 +149,7 @@ type jsonReport struct {
 	Aborted  *string          `json:"aborted"`
 	ExitCode int              `json:"exit_code"`
 	Results  []map[string]any `json:"results"`
+	Finish   []string         `json:"finish_command"`
 }
 
 func readJSONReport(t *testing.T, prefix string) jsonReport {

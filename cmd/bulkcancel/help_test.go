@@ -71,12 +71,8 @@ func TestTTYHelp(t *testing.T) {
 				t.Errorf("%s: --%s shows two defaults: %q", arg, f.name, l)
 			}
 		}
-		for _, want := range []string{"Input:", "API:", "Pace and retries:", "Safety:", "Output:", "Examples:",
-			"Abort a campaign", "From cron", "--resume", "Check first", "bulkcancel --dry-run calls.csv", "Outcomes"} {
-			if !strings.Contains(help, want) {
-				t.Errorf("%s: help lacks %q", arg, want)
-			}
-		}
+		checkSays(t, arg, help, "Input:", "API:", "Pace and retries:", "Safety:", "Output:", "Examples:",
+			"Abort a campaign", "From cron", "--resume", "Check first", "bulkcancel --dry-run calls.csv", "Outcomes")
 		examples := help[strings.Index(help, "Examples:"):]
 		if n := strings.Count(examples, "\n  # "); n != 4 {
 			t.Errorf("%s: %d examples, want 4", arg, n)

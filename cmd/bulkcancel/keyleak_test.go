@@ -8,7 +8,6 @@ package main
 import (
 	"bytes"
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
@@ -34,7 +33,7 @@ func leakRun(t *testing.T, vars map[string]string, stdin io.Reader, args ...stri
 	if stdin == nil {
 		stdin = strings.NewReader("")
 	}
-	return runWith(func(k string) string { return vars[k] }, stdin, args...)
+	return runWith(func(k string) string { return vars[k] }, stdin, false, args...)
 }
 
 // leakScan fails the test if the key is in any of outs or in any file
@@ -97,11 +96,7 @@ func leakInput(t *testing.T, dir string, valid []string) (string, int) {
 	add(valid[0]) // duplicates
 	add(" " + valid[1] + " ")
 	w.Flush()
-	p := filepath.Join(dir, "input.csv")
-	if err := os.WriteFile(p, b.Bytes(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p, rows
+	return testutil.WriteFile(t, dir, "input.csv", b.String()), rows
 }
 
 // leakKeyFile writes the key (with a trailing newline, as editors do) to
@@ -122,30 +117,11 @@ func leakKeyFile(t *testing.T, dir string, perm os.FileMode) string {
 // input row and that every stderr line is JSON.
 func leakCheckReport(t *testing.T, o cmdResult, prefix string, rows int) {
 	t.Helper()
-	f, err := os.Open(prefix + ".csv")
-	if err != nil {
-		t.Fatalf("exit %d, no CSV report: %v\n%s", o.code, err, o.stderr)
+	if got := len(readReport(t, prefix)); got != rows {
+		t.Errorf("CSV report has %d rows, input has %d", got, rows)
 	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatalf("CSV report: %v", err)
-	}
-	if len(recs)-1 != rows {
-		t.Errorf("CSV report has %d rows, input has %d", len(recs)-1, rows)
-	}
-	b, err := os.ReadFile(prefix + ".json")
-	if err != nil {
-		t.Fatalf("no JSON report: %v", err)
-	}
-	if !json.Valid(b) {
-		t.Errorf("JSON report is not JSON")
-	}
-	for _, line := range strings.Split(strings.TrimSpace(o.stderr), "\n") {
-		if line != "" && !json.Valid([]byte(line)) {
-			t.Errorf("stderr line is not JSON: %s", line)
-		}
-	}
+	readJSONReport(t, prefix) // fails the test unless it is JSON
+	checkJSONLines(t, o.stderr)
 }
 
 // leakArgs are the flags every full run uses: debug JSON logs, no pacing,
@@ -250,11 +226,7 @@ func TestKeyleakEchoingServer(t *testing.T) {
 	}))
 	defer ts.Close()
 	dir := t.TempDir()
-	input := filepath.Join(dir, "input.csv")
-	ids := "call_id\nfound\ngone\nodd\nhtml\ngateway\nbusy\nmoved\nlast\nnever\n"
-	if err := os.WriteFile(input, []byte(ids), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	input := testutil.WriteFile(t, dir, "input.csv", "call_id\nfound\ngone\nodd\nhtml\ngateway\nbusy\nmoved\nlast\nnever\n")
 	prefix := filepath.Join(dir, "report")
 	// --concurrency 1: rows go in order, and "last" aborts the run.
 	args := append(leakArgs(ts.URL, prefix), "--concurrency", "1")
@@ -272,20 +244,10 @@ func TestKeyleakEchoingServer(t *testing.T) {
 func TestKeyleakHelpAndRefusals(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	input := filepath.Join(dir, "input.csv")
-	if err := os.WriteFile(input, []byte("call_id\nabc\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	write := func(name, data string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(data), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	twoLines := write("two-lines", leakKey+"\nsecond line\n")
-	spaced := write("spaced", leakKey+" trailing words\n")
-	nonASCII := write("non-ascii", leakKey+"é\n")
+	input := testutil.WriteFile(t, dir, "input.csv", "call_id\nabc\n")
+	twoLines := testutil.WriteFile(t, dir, "two-lines", leakKey+"\nsecond line\n")
+	spaced := testutil.WriteFile(t, dir, "spaced", leakKey+" trailing words\n")
+	nonASCII := testutil.WriteFile(t, dir, "non-ascii", leakKey+"é\n")
 	env := map[string]string{"SUBVERSE_API_KEY": leakKey}
 	envSpaced := map[string]string{"SUBVERSE_API_KEY": leakKey + " x"}
 	envCtl := map[string]string{"SUBVERSE_API_KEY": leakKey + "\x01"}
@@ -385,11 +347,7 @@ func TestKeyleakBaseURLRefusedBeforeInput(t *testing.T) {
 						t.Errorf("stderr repeats %q from the URL:\n%s", secret, o.stderr)
 					}
 				}
-				for _, line := range strings.Split(strings.TrimSpace(o.stderr), "\n") {
-					if !json.Valid([]byte(line)) {
-						t.Errorf("stderr line is not JSON: %s", line)
-					}
-				}
+				checkJSONLines(t, o.stderr)
 				entries, err := os.ReadDir(dir)
 				if err != nil || len(entries) != 0 {
 					t.Errorf("a refused run left files behind: %v %v", entries, err)

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
 	"github.com/subverseai/bulkcancel/internal/testutil"
@@ -14,23 +12,6 @@ import (
 
 // sgr matches an ANSI colour or style sequence (Select Graphic Rendition).
 var sgr = regexp.MustCompile(`\x1b\[[0-9;]*m`)
-
-// runOnTTY runs the command in-process as if stderr were a terminal (no
-// confirmation is asked: there is no terminal to open), with env vars.
-func runOnTTY(t *testing.T, vars map[string]string, args ...string) cmdResult {
-	t.Helper()
-	var out, errw testutil.Buffer
-	e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errw,
-		getenv: func(k string) string {
-			if k == "SUBVERSE_API_KEY" {
-				return harnessKey
-			}
-			return vars[k]
-		},
-		signals: make(chan os.Signal), now: time.Now, stderrTTY: true}
-	code := run(args, e)
-	return cmdResult{code, out.String(), errw.String()}
-}
 
 // TestNoColor: on a terminal the console log is coloured unless NO_COLOR
 // is set and not empty; the progress bar uses no colour either way.

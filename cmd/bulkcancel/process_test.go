@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -52,18 +53,28 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// startProcess starts the binary with the harness key in its environment.
-func startProcess(t *testing.T, args ...string) (*exec.Cmd, *testutil.Buffer, *watchWriter) {
+// startCmd starts the binary with args and the harness key in its
+// environment, under sh -c script ("$0" is the binary) unless script is "".
+func startCmd(t *testing.T, script string, stdout, stderr io.Writer, args ...string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(bulkcancelBinary(t), args...)
+	if script != "" {
+		cmd = exec.Command("sh", append([]string{"-c", script, bulkcancelBinary(t)}, args...)...)
+	}
 	cmd.Env = append(os.Environ(), "SUBVERSE_API_KEY="+harnessKey)
-	var out testutil.Buffer
-	errw := &watchWriter{}
-	cmd.Stdout, cmd.Stderr = &out, errw
+	cmd.Stdout, cmd.Stderr = stdout, stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	return cmd, &out, errw
+	return cmd
+}
+
+// startProcess starts the binary with the harness key in its environment.
+func startProcess(t *testing.T, args ...string) (*exec.Cmd, *testutil.Buffer, *watchWriter) {
+	t.Helper()
+	var out testutil.Buffer
+	errw := &watchWriter{}
+	return startCmd(t, "", &out, errw, args...), &out, errw
 }
 
 // watchWriter collects output and tells when a string has appeared in it.
@@ -132,10 +143,7 @@ func TestSignalStopsCleanly(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
 			t.Parallel()
-			srv, base := testutil.StartFake(t, fake.Options{})
-			ids := srv.Seed(500)
-			dir, in := idsInput(t, ids)
-			prefix := filepath.Join(dir, "r")
+			srv, base, ids, in, prefix := seededInput(t, fake.Options{}, 500)
 			var cmd *exec.Cmd
 			var started sync.WaitGroup
 			started.Add(1)
@@ -196,10 +204,7 @@ func TestSignalStopsCleanly(t *testing.T) {
 // flight short; the report is still complete.
 func TestSecondSignalAbandons(t *testing.T) {
 	t.Parallel()
-	srv, base := testutil.StartFake(t, fake.Options{})
-	ids := srv.Seed(100)
-	dir, in := idsInput(t, ids)
-	prefix := filepath.Join(dir, "r")
+	srv, base, ids, in, prefix := seededInput(t, fake.Options{}, 100)
 	held := make(chan struct{}, 100)
 	srv.SetHook(func(ctx context.Context, id string, _ int) {
 		held <- struct{}{}
@@ -229,10 +234,7 @@ func TestSecondSignalAbandons(t *testing.T) {
 // answer hold the exit back only until their --timeout.
 func TestSignalWaitsAtMostOneTimeout(t *testing.T) {
 	t.Parallel()
-	srv, base := testutil.StartFake(t, fake.Options{})
-	ids := srv.Seed(50)
-	dir, in := idsInput(t, ids)
-	prefix := filepath.Join(dir, "r")
+	srv, base, ids, in, prefix := seededInput(t, fake.Options{}, 50)
 	held := make(chan struct{}, 100)
 	srv.SetHook(func(ctx context.Context, id string, _ int) {
 		held <- struct{}{}

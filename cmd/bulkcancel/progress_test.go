@@ -109,29 +109,28 @@ func TestProgressMeter(t *testing.T) {
 	base := sum(50, 0, 0, 0, 0) // 50 duplicates written before the first request
 	m := newMeter(1000, base, progT0)
 	steps := []struct {
-		at                                  time.Duration
-		done, canceled, notFinal, attempts  int
-		wantRPS                             float64
-		wantETA                             time.Duration
-		wantDone, wantCanceled, wantNotFinl int
+		at                                 time.Duration
+		done, canceled, notFinal, attempts int // the summary, and what the meter must show
+		wantRPS                            float64
+		wantETA                            time.Duration
 	}{
 		// 100 rows and 110 requests in 10 s: 11/s, 900 rows left at 10 rows/s.
-		{10 * time.Second, 100, 90, 2, 110, 11, 90 * time.Second, 100, 90, 2},
+		{10 * time.Second, 100, 90, 2, 110, 11, 90 * time.Second},
 		// The rate looks back to the newest reading at least 10 s old, here
 		// the start: 200 rows and 210 requests in 15 s.
-		{15 * time.Second, 200, 180, 2, 210, 14, 60 * time.Second, 200, 180, 2},
+		{15 * time.Second, 200, 180, 2, 210, 14, 60 * time.Second},
 		// From the reading at 10 s: a slowdown to 110 rows in 10 s.
-		{20 * time.Second, 210, 190, 2, 220, 11, 71800 * time.Millisecond, 210, 190, 2},
+		{20 * time.Second, 210, 190, 2, 220, 11, 71800 * time.Millisecond},
 		// Nothing moved for 10 s: rate 0, ETA unknown.
-		{30 * time.Second, 210, 190, 2, 220, 0, -1, 210, 190, 2},
+		{30 * time.Second, 210, 190, 2, 220, 0, -1},
 		// Every row done: ETA 0.
-		{31 * time.Second, 1000, 900, 5, 1100, 80, 0, 1000, 900, 5},
+		{31 * time.Second, 1000, 900, 5, 1100, 80, 0},
 	}
 	for _, s := range steps {
 		st := m.add(progT0.Add(s.at), sum(50, s.done, s.canceled, s.notFinal, s.attempts))
-		if st.Done != s.wantDone || st.Total != 1000 || st.Canceled != s.wantCanceled || st.NotFinal != s.wantNotFinl {
+		if st.Done != s.done || st.Total != 1000 || st.Canceled != s.canceled || st.NotFinal != s.notFinal {
 			t.Errorf("at %s: done %d/%d canceled %d not final %d, want %d/1000 %d %d",
-				s.at, st.Done, st.Total, st.Canceled, st.NotFinal, s.wantDone, s.wantCanceled, s.wantNotFinl)
+				s.at, st.Done, st.Total, st.Canceled, st.NotFinal, s.done, s.canceled, s.notFinal)
 		}
 		if diff := st.RPS - s.wantRPS; diff > 0.01 || diff < -0.01 {
 			t.Errorf("at %s: rps %.2f, want %.2f", s.at, st.RPS, s.wantRPS)
@@ -175,35 +174,28 @@ func TestProgressBarText(t *testing.T) {
 		}
 	}
 	// On a narrow terminal the figures give way, least needed first.
-	s := progressStats{Done: 740, Total: 2000, Canceled: 700, NotFinal: 3, RPS: 400, ETA: 3 * time.Second}
-	for _, tc := range []struct {
-		width int
-		want  string
-	}{
-		{65, "740/2000 rows | 400.0 req/s | ETA 3s | canceled 700 | not final 3"},
-		{64, "740/2000 rows | ETA 3s | canceled 700 | not final 3"},
-		{50, "740/2000 rows | ETA 3s | not final 3"},
-		{35, "740/2000 rows | not final 3"},
-		{26, "740/2000 rows"},
-		{5, "740/2000 rows"},
-	} {
-		if got := s.barText(tc.width); got != tc.want {
-			t.Errorf("width %d: %q, want %q", tc.width, got, tc.want)
-		}
-	}
-	// With the engine's pace: what holds it outlasts every other figure
+	// With the engine's pace, what holds it outlasts every other figure
 	// but the rows, so an 80-column terminal still tells who sets the pace.
+	plain := progressStats{Done: 740, Total: 2000, Canceled: 700, NotFinal: 3, RPS: 400, ETA: 3 * time.Second}
+	s := plain
 	s.HasPace, s.Pace, s.HeldBy, s.Retries, s.Waiting = true, 150, batch.HeldByAPI, 4, 2
 	for _, tc := range []struct {
+		s     progressStats
 		width int
 		want  string
 	}{
-		{200, "740/2000 rows | 400.0 req/s | pace 150/s: API limit | retries 4 (2 waiting) | ETA 3s | canceled 700 | not final 3"},
-		{80, "740/2000 rows | pace 150/s: API limit | ETA 3s | canceled 700 | not final 3"},
-		{50, "740/2000 rows | pace 150/s: API limit"},
+		{plain, 65, "740/2000 rows | 400.0 req/s | ETA 3s | canceled 700 | not final 3"},
+		{plain, 64, "740/2000 rows | ETA 3s | canceled 700 | not final 3"},
+		{plain, 50, "740/2000 rows | ETA 3s | not final 3"},
+		{plain, 35, "740/2000 rows | not final 3"},
+		{plain, 26, "740/2000 rows"},
+		{plain, 5, "740/2000 rows"},
+		{s, 200, "740/2000 rows | 400.0 req/s | pace 150/s: API limit | retries 4 (2 waiting) | ETA 3s | canceled 700 | not final 3"},
+		{s, 80, "740/2000 rows | pace 150/s: API limit | ETA 3s | canceled 700 | not final 3"},
+		{s, 50, "740/2000 rows | pace 150/s: API limit"},
 	} {
-		if got := s.barText(tc.width); got != tc.want {
-			t.Errorf("width %d with pace: %q, want %q", tc.width, got, tc.want)
+		if got := tc.s.barText(tc.width); got != tc.want {
+			t.Errorf("width %d, pace %v: %q, want %q", tc.width, tc.s.HasPace, got, tc.want)
 		}
 	}
 	for held, want := range map[batch.HeldBy]string{batch.HeldByConcurrency: "pace 150/s: --concurrency",
@@ -288,11 +280,26 @@ func TestProgressOnOverridesLogLevel(t *testing.T) {
 var (
 	progBarLine = regexp.MustCompile(`^ *(\d+)% \[[=>-]*\] (\d+)/(\d+) rows \| `)
 	progLogLine = regexp.MustCompile(`^\d\d:\d\d:\d\d (DBG|INF|WRN|ERR) `)
-	progANSI    = regexp.MustCompile(`\x1b\[[0-9;?]*[A-Za-z]`)
 )
 
 // progStrip removes terminal escape sequences (colours, cursor moves).
-func progStrip(s string) string { return progANSI.ReplaceAllString(s, "") }
+func progStrip(s string) string { return ttyANSI.ReplaceAllString(s, "") }
+
+// checkBarMoves fails the test unless the bar's percentages pcts never go
+// back and take at least distinct values.
+func checkBarMoves(t *testing.T, pcts []int, distinct int) {
+	t.Helper()
+	seen := map[int]bool{}
+	for i, pct := range pcts {
+		seen[pct] = true
+		if i > 0 && pct < pcts[i-1] {
+			t.Errorf("the bar went back from %d%% to %d%%: %v", pcts[i-1], pct, pcts)
+		}
+	}
+	if len(seen) < distinct {
+		t.Errorf("the bar did not move: %v", pcts)
+	}
+}
 
 // TestProgressBarKeepsLogLinesWhole draws the bar (on a buffer, so without
 // cursor movement) while log lines are written: every line of output is a
@@ -343,16 +350,7 @@ func TestProgressBarKeepsLogLinesWhole(t *testing.T) {
 	if len(pcts) < 5 {
 		t.Fatalf("the bar was drawn %d times, want at least 5 (one a tick):\n%s", len(pcts), buf)
 	}
-	distinct := map[int]bool{}
-	for i, pct := range pcts {
-		distinct[pct] = true
-		if i > 0 && pct < pcts[i-1] {
-			t.Errorf("the bar went back: %v", pcts)
-		}
-	}
-	if len(distinct) < 4 {
-		t.Errorf("the bar did not move: %v", pcts)
-	}
+	checkBarMoves(t, pcts, 4)
 	if last := pcts[len(pcts)-1]; last != 100 {
 		t.Errorf("the bar ended at %d%%, want 100%%:\n%s", last, buf)
 	}

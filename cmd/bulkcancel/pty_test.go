@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -16,6 +15,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/creack/pty"
 
@@ -34,44 +34,28 @@ func ttyBuild(t *testing.T) string {
 
 // ttyOutput collects what a pseudo-terminal shows.
 type ttyOutput struct {
-	testutil.Buffer
-	changed chan struct{}
-	done    chan struct{}
+	watchWriter
+	done chan struct{}
 }
 
 func ttyCollect(r io.Reader) *ttyOutput {
-	o := &ttyOutput{changed: make(chan struct{}, 1), done: make(chan struct{})}
+	o := &ttyOutput{done: make(chan struct{})}
 	go func() {
 		defer close(o.done)
-		buf := make([]byte, 32<<10)
-		for {
-			n, err := r.Read(buf)
-			o.Write(buf[:n])
-			select {
-			case o.changed <- struct{}{}:
-			default:
-			}
-			if err != nil { // EIO once the process and its terminal are gone
-				return
-			}
-		}
+		io.Copy(&o.watchWriter, r) // EIO once the process and its terminal are gone
 	}()
 	return o
 }
 
 // waitFor waits until the output holds s, the output ends, or ctx ends.
 func (o *ttyOutput) waitFor(ctx context.Context, s string) bool {
-	for {
-		if strings.Contains(o.String(), s) {
-			return true
-		}
-		select {
-		case <-o.changed:
-		case <-o.done:
-			return strings.Contains(o.String(), s)
-		case <-ctx.Done():
-			return false
-		}
+	select {
+	case <-o.seen(s):
+		return true
+	case <-o.done:
+		return strings.Contains(o.String(), s)
+	case <-ctx.Done():
+		return false
 	}
 }
 
@@ -122,22 +106,17 @@ func ttyScreen(raw string) []string {
 			switch m[2] {
 			case "A":
 				row = max(row-n, 0)
-			case "J":
+			case "J", "K":
 				if col < len(lines[row]) {
 					lines[row] = lines[row][:col]
 				}
-				lines = lines[:row+1]
-			case "K":
-				if col < len(lines[row]) {
-					lines[row] = lines[row][:col]
+				if m[2] == "J" {
+					lines = lines[:row+1]
 				}
 			}
 			continue
 		}
-		r, size := rune(raw[i]), 1
-		if r >= 0x80 {
-			r, size = []rune(raw[i : i+min(4, len(raw)-i)])[0], len(string([]rune(raw[i : i+min(4, len(raw)-i)])[0]))
-		}
+		r, size := utf8.DecodeRuneInString(raw[i:])
 		i += size
 		switch r {
 		case '\r':
@@ -180,20 +159,17 @@ func TestTTYProgressBar(t *testing.T) {
 	bin := ttyBuild(t)
 	srv, base, ids := ttyStartFake(t, fake.Options{Faults: fake.Faults{Seed: 7, P500: 0.03, FirstN: 1}}, 2000)
 	dir := t.TempDir()
-	input := filepath.Join(dir, "calls.csv")
-	if err := os.WriteFile(input, []byte("call_id\n"+strings.Join(ids, "\n")+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	input := testutil.WriteFile(t, dir, "calls.csv", "call_id\n"+strings.Join(ids, "\n")+"\n")
 	prefix := filepath.Join(dir, "r")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd, _, out := ttyStart(t, ctx, bin, base, "",
 		"--rate", "400", "--yes", "--max-backoff", "20ms", "--log-level", "debug", "--report", prefix, input)
-	err := cmd.Wait()
+	code := exitCode(t, cmd)
 	<-out.done
 	raw := out.String()
-	if err != nil {
-		t.Fatalf("bulkcancel: %v\n%s", err, raw)
+	if code != 0 {
+		t.Fatalf("bulkcancel: exit %d\n%s", code, raw)
 	}
 	if got := srv.Stats().Requests; got < 2000 {
 		t.Fatalf("%d requests, want at least 2000", got)
@@ -255,16 +231,7 @@ func TestTTYProgressBar(t *testing.T) {
 	if len(pcts) < 3 {
 		t.Fatalf("the bar was drawn %d times; want it to move:\n%s", len(pcts), raw)
 	}
-	distinct := map[int]bool{}
-	for i, p := range pcts {
-		distinct[p] = true
-		if i > 0 && p < pcts[i-1] {
-			t.Errorf("the bar went back from %d%% to %d%%", pcts[i-1], p)
-		}
-	}
-	if len(distinct) < 3 {
-		t.Errorf("the bar showed only %v", pcts)
-	}
+	checkBarMoves(t, pcts, 3)
 	if last := pcts[len(pcts)-1]; last != 100 || lastBar < 0 || !strings.Contains(screen[lastBar], "2000/2000 rows") {
 		t.Errorf("the bar ended at %d%%", last)
 	}
@@ -299,10 +266,7 @@ func TestTTYConfirmOnTerminal(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			dir := t.TempDir()
-			input := filepath.Join(dir, "calls.csv")
-			if err := os.WriteFile(input, []byte("id\n"+strings.Join(ids, "\n")+"\n"), 0o600); err != nil {
-				t.Fatal(err)
-			}
+			input := testutil.WriteFile(t, dir, "calls.csv", "id\n"+strings.Join(ids, "\n")+"\n")
 			prefix := filepath.Join(dir, "r")
 			cmd, term, out := ttyStart(t, ctx, bin, base, input, "--report", prefix, "-")
 			if !out.waitFor(ctx, "Cancel 3 calls at ") || !out.waitFor(ctx, "? [y/N] ") {
@@ -316,15 +280,8 @@ func TestTTYConfirmOnTerminal(t *testing.T) {
 			if _, err := io.WriteString(term, tc.keys); err != nil {
 				t.Fatal(err)
 			}
-			err := cmd.Wait()
+			code := exitCode(t, cmd)
 			<-out.done
-			code := 0
-			var ee *exec.ExitError
-			if errors.As(err, &ee) {
-				code = ee.ExitCode()
-			} else if err != nil {
-				t.Fatal(err)
-			}
 			if code != tc.code {
 				t.Fatalf("exit %d, want %d:\n%s", code, tc.code, out)
 			}

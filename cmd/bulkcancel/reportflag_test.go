@@ -50,7 +50,7 @@ func TestJournalNotOverwritten(t *testing.T) {
 	srv, base := testutil.StartFake(t, fake.Options{})
 	dir, in := idsInput(t, srv.Seed(3))
 	const earlier = "bulkcancel dispatch journal 1: one call ID a line, written before its first request\nx\n"
-	writeFile(t, dir, "r.journal", earlier)
+	testutil.WriteFile(t, dir, "r.journal", earlier)
 	r := runCmd(t, nil, "", "--base-url", base, "--report", filepath.Join(dir, "r"), in)
 	if data, _ := os.ReadFile(filepath.Join(dir, "r.journal")); r.code != 2 || string(data) != earlier || srv.Stats().Requests != 0 {
 		t.Errorf("exit %d, %d requests, journal %q\n%s", r.code, srv.Stats().Requests, data, r.stderr)
@@ -63,17 +63,6 @@ func TestJournalNotOverwritten(t *testing.T) {
 		if strings.HasPrefix(e.Name(), ".") || e.Name() == "s.journal" {
 			t.Errorf("left behind: %s", e.Name())
 		}
-	}
-}
-
-// TestWhitespaceKey: a SUBVERSE_API_KEY of only white space is named as
-// such, not as unset.
-func TestWhitespaceKey(t *testing.T) {
-	t.Parallel()
-	_, in := idsInput(t, []string{"a"})
-	r := runCmd(t, map[string]string{"SUBVERSE_API_KEY": " \t "}, "", "--base-url", "http://127.0.0.1:1", in)
-	if r.code != 2 || !strings.Contains(r.stderr, "only white space") {
-		t.Errorf("exit %d\n%s", r.code, r.stderr)
 	}
 }
 

@@ -4,7 +4,6 @@ package main
 // --shard K/N and --dry-run.
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/subverseai/bulkcancel/batch"
 	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
+	"github.com/subverseai/bulkcancel/internal/testutil"
 )
 
 // TestShardHasGolden pins the shard function: FNV-1a 64 of the ID, modulo
@@ -63,32 +63,6 @@ func shardRun(t *testing.T, base string, args ...string) (int, string, string) {
 	return code, stdout.String(), stderr.String()
 }
 
-// shardJSON is the part of PREFIX.json these tests read.
-type shardJSON struct {
-	Input struct {
-		Rows int `json:"rows"`
-	} `json:"input"`
-	Summary struct {
-		Total     int            `json:"total"`
-		ByOutcome map[string]int `json:"by_outcome"`
-	} `json:"summary"`
-	ExitCode int              `json:"exit_code"`
-	Results  []map[string]any `json:"results"`
-}
-
-func shardReadJSON(t *testing.T, path string) shardJSON {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var j shardJSON
-	if err := json.Unmarshal(b, &j); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return j
-}
-
 // shardInput writes a two-column CSV of ids (a row each, in order) and
 // returns its path.
 func shardInput(t *testing.T, dir string, ids []string) string {
@@ -98,11 +72,7 @@ func shardInput(t *testing.T, dir string, ids []string) string {
 	for i, id := range ids {
 		fmt.Fprintf(&b, "%s,row %d\n", id, i+1)
 	}
-	path := filepath.Join(dir, "calls.csv")
-	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return testutil.WriteFile(t, dir, "calls.csv", b.String())
 }
 
 // TestShardRunsCoverInputOnce runs shards 0..3 of 4 against one fake: the
@@ -126,7 +96,7 @@ func TestShardRunsCoverInputOnce(t *testing.T) {
 		if code != exitOK {
 			t.Fatalf("shard %d/4: exit %d\n%s", k, code, stderr)
 		}
-		rep := shardReadJSON(t, prefix+".json")
+		rep := readJSONReport(t, prefix)
 		if rep.Input.Rows != len(rows) {
 			t.Errorf("shard %d/4: input.rows %d, want every input row, %d", k, rep.Input.Rows, len(rows))
 		}
@@ -242,7 +212,7 @@ func TestShardDryRun(t *testing.T) {
 		byOutcome["not_cancelable"]+byOutcome["not_found"] != n {
 		t.Errorf("report has %v, want %d rows", byOutcome, n)
 	}
-	if rep := shardReadJSON(t, prefix+".json"); rep.ExitCode != 0 || rep.Summary.ByOutcome["dry_run"] != 20 {
+	if rep := readJSONReport(t, prefix); rep.ExitCode != 0 || rep.Summary.ByOutcome["dry_run"] != 20 {
 		t.Errorf("JSON: exit_code %d, by_outcome %v", rep.ExitCode, rep.Summary.ByOutcome)
 	}
 }

@@ -74,14 +74,8 @@ func putResp(t *testing.T, url, key string) (*http.Response, string) {
 func TestRunServesAndStops(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	keyFile := filepath.Join(dir, "key")
-	if err := os.WriteFile(keyFile, []byte("s3cret-key\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	callsFile := filepath.Join(dir, "calls.csv")
-	if err := os.WriteFile(callsFile, []byte("call_id,status\nmine,call_in_queue\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	keyFile := testutil.WriteFile(t, dir, "key", "s3cret-key\n")
+	callsFile := testutil.WriteFile(t, dir, "calls.csv", "call_id,status\nmine,call_in_queue\n")
 	idsOut := filepath.Join(dir, "ids.csv")
 	base, stop, stderr := serve(t, "--addr", "127.0.0.1:0", "--calls", "40", "--calls-file", callsFile,
 		"--ids-out", idsOut, "--api-key-file", keyFile, "-envelope-200")
@@ -152,14 +146,8 @@ func TestRunHelp(t *testing.T) {
 func TestRunRefuses(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	bad := filepath.Join(dir, "bad.csv")
-	if err := os.WriteFile(bad, []byte("call_id,status\nx,call_in_queue\ny,nope\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	empty := filepath.Join(dir, "empty-key")
-	if err := os.WriteFile(empty, []byte("\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	bad := testutil.WriteFile(t, dir, "bad.csv", "call_id,status\nx,call_in_queue\ny,nope\n")
+	empty := testutil.WriteFile(t, dir, "empty-key", "\n")
 	tests := []struct {
 		args []string
 		want string

@@ -1,11 +1,13 @@
 // Package testutil is what the tests of several packages share: the
-// stand-in API served for one test, and a buffer that goroutines write
-// while the test reads it. Only _test.go files import it.
+// stand-in API served for one test, a file written for one, and a buffer
+// that goroutines write while the test reads it. Only _test.go files import it.
 package testutil
 
 import (
 	"bytes"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 
@@ -22,6 +24,17 @@ func StartFake(t testing.TB, opts fake.Options) (*fake.Server, string) {
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	return srv, ts.URL + "/api"
+}
+
+// WriteFile writes data to dir/name, readable by the owner only, and
+// returns its path.
+func WriteFile(t testing.TB, dir, name, data string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // Buffer is a bytes.Buffer safe for concurrent use: goroutines write to it

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"html"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -86,23 +87,15 @@ func ceilSeconds(d time.Duration) int64 {
 	return int64((d + time.Second - 1) / time.Second)
 }
 
-// writeBadGateway answers like a proxy whose upstream failed: HTML, no
-// envelope, whatever the mode.
-func writeBadGateway(w http.ResponseWriter) {
+// writeRaw sends body with the status code and the Content-Type ct:
+// the 502 page of a proxy whose upstream failed, a body that is not JSON,
+// an Express error page.
+func writeRaw(w http.ResponseWriter, code int, ct []string, body []byte) {
 	h := w.Header()
-	h["Content-Type"] = ctHTML
-	h["Content-Length"] = []string{strconv.Itoa(len(badGatewayBody))}
-	w.WriteHeader(http.StatusBadGateway)
-	_, _ = w.Write(badGatewayBody)
-}
-
-// writeMalformed sends a complete HTTP 200 response whose body is not JSON.
-func writeMalformed(w http.ResponseWriter) {
-	h := w.Header()
-	h["Content-Type"] = ctJSON
-	h["Content-Length"] = []string{strconv.Itoa(len(malformedBody))}
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(malformedBody)
+	h["Content-Type"] = ct
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	w.WriteHeader(code)
+	_, _ = w.Write(body)
 }
 
 // notFound answers an unknown route the way Express does.
@@ -110,16 +103,12 @@ func notFound(w http.ResponseWriter, r *http.Request) {
 	body := fmt.Sprintf("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"+
 		"<title>Error</title>\n</head>\n<body>\n<pre>Cannot %s %s</pre>\n</body>\n</html>\n",
 		html.EscapeString(r.Method), html.EscapeString(r.URL.EscapedPath()))
-	h := w.Header()
-	h["Content-Type"] = ctHTML
-	h["Content-Length"] = []string{strconv.Itoa(len(body))}
-	w.WriteHeader(http.StatusNotFound)
-	_, _ = w.Write([]byte(body))
+	writeRaw(w, http.StatusNotFound, ctHTML, []byte(body))
 }
 
-// drop closes the connection without answering. Where the connection cannot
-// be hijacked (HTTP/2, a ResponseRecorder) it aborts the handler instead.
-func drop(w http.ResponseWriter) {
+// hijack takes the connection over from net/http. Where it cannot be
+// hijacked (HTTP/2, a ResponseRecorder) it aborts the handler instead.
+func hijack(w http.ResponseWriter) net.Conn {
 	hj, ok := w.(http.Hijacker)
 	if !ok {
 		panic(http.ErrAbortHandler)
@@ -128,21 +117,17 @@ func drop(w http.ResponseWriter) {
 	if err != nil {
 		panic(http.ErrAbortHandler)
 	}
-	_ = conn.Close()
+	return conn
 }
+
+// drop closes the connection without answering.
+func drop(w http.ResponseWriter) { _ = hijack(w).Close() }
 
 // truncate sends the status line and headers of a response whose
 // Content-Length promises all of body, writes only half of it, and closes
 // the connection, so the client reads an unexpected EOF.
 func truncate(w http.ResponseWriter, code int, body []byte) {
-	hj, ok := w.(http.Hijacker)
-	if !ok {
-		panic(http.ErrAbortHandler)
-	}
-	conn, _, err := hj.Hijack()
-	if err != nil {
-		panic(http.ErrAbortHandler)
-	}
+	conn := hijack(w)
 	defer conn.Close()
 	bw := bufio.NewWriter(conn)
 	fmt.Fprintf(bw, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\nConnection: close\r\n\r\n",

@@ -3,6 +3,7 @@ package fake_test
 import (
 	"errors"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -83,14 +84,8 @@ func TestLoadCalls(t *testing.T) {
 	}
 	want := []fake.Call{{ID: "done", Status: fake.StatusCompleted}, {ID: "p 1", Status: fake.StatusPlaced},
 		{ID: "q1", Status: fake.StatusQueued}}
-	got := s.Calls()
-	if len(got) != len(want) {
-		t.Fatalf("Calls() = %+v", got)
-	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Errorf("call %d = %+v, want %+v", i, got[i], want[i])
-		}
+	if got := s.Calls(); !slices.Equal(got, want) {
+		t.Errorf("Calls() = %+v, want %+v", got, want)
 	}
 }
 

@@ -60,28 +60,13 @@ func TestEnvelopeFaults(t *testing.T) {
 				if s.Stats().Injected != 1 {
 					t.Errorf("Injected = %d, want 1", s.Stats().Injected)
 				}
+				// The 502 is a proxy's HTML page; the malformed body is not JSON.
+				html := strings.HasPrefix(r.header.Get("Content-Type"), "text/html") && strings.Contains(r.body, "502 Bad Gateway")
+				if tt.keepsCode && (json.Valid([]byte(r.body)) || html != (tt.wantCode == 502)) {
+					t.Errorf("answer = %q %s", r.header.Get("Content-Type"), r.body)
+				}
 			})
 		}
-	}
-}
-
-func TestBadGatewayIsHTML(t *testing.T) {
-	t.Parallel()
-	s, base := testutil.StartFake(t, fake.Options{Faults: fake.Faults{PBadGateway: 1}})
-	s.Add("c1", fake.StatusQueued)
-	r := cancel(t, base, "c1")
-	if !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") || !strings.Contains(r.body, "502 Bad Gateway") ||
-		json.Valid([]byte(r.body)) {
-		t.Errorf("502 answer = %q %s", r.header.Get("Content-Type"), r.body)
-	}
-}
-
-func TestMalformedIsInvalidJSON(t *testing.T) {
-	t.Parallel()
-	s, base := testutil.StartFake(t, fake.Options{Faults: fake.Faults{PMalformed: 1}})
-	s.Add("c1", fake.StatusQueued)
-	if r := cancel(t, base, "c1"); json.Valid([]byte(r.body)) {
-		t.Errorf("malformed body is valid JSON: %s", r.body)
 	}
 }
 

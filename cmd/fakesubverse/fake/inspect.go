@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -30,13 +31,7 @@ func (s *Server) inspect(w http.ResponseWriter, r *http.Request, p string) {
 	case p == callsPath && r.Method == http.MethodGet:
 		calls := s.Calls()
 		if st := r.URL.Query().Get("status"); r.URL.Query().Has("status") {
-			kept := calls[:0]
-			for _, c := range calls {
-				if string(c.Status) == st {
-					kept = append(kept, c)
-				}
-			}
-			calls = kept
+			calls = slices.DeleteFunc(calls, func(c Call) bool { return string(c.Status) != st })
 		}
 		if calls == nil {
 			calls = []Call{}

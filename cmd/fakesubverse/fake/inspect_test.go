@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,10 +17,7 @@ import (
 // get fetches an inspection route (no key) and decodes its JSON into v.
 func get(t *testing.T, base, path string, v any) int {
 	t.Helper()
-	r, err := send(context.Background(), http.MethodGet, base, path, "", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := do(t, http.MethodGet, base, path, "", "")
 	if v != nil && r.code == 200 {
 		if err := json.Unmarshal([]byte(r.body), v); err != nil {
 			t.Fatalf("GET %s: %v in %s", path, err, r.body)
@@ -45,13 +43,8 @@ func TestInspectCalls(t *testing.T) {
 		{ID: "ghost", Requests: 1},
 		{ID: "q", Status: fake.StatusQueued},
 	}
-	if len(all) != len(want) {
-		t.Fatalf("calls = %+v", all)
-	}
-	for i := range want {
-		if all[i] != want[i] {
-			t.Errorf("call %d = %+v, want %+v", i, all[i], want[i])
-		}
+	if !slices.Equal(all, want) {
+		t.Errorf("calls = %+v, want %+v", all, want)
 	}
 
 	var queued []fake.Call

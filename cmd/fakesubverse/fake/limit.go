@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -91,10 +92,8 @@ func (l Limit) Validate() error {
 	case l.Burst != 0 && l.Window != 0:
 		return fmt.Errorf("%w: burst is for the token bucket; a fixed window has none", ErrBadLimit)
 	}
-	for _, h := range HeaderStyles {
-		if l.style() == h {
-			return nil
-		}
+	if slices.Contains(HeaderStyles, l.style()) {
+		return nil
 	}
 	return fmt.Errorf("%w: headers %q: want one of %v", ErrBadLimit, l.Headers, HeaderStyles)
 }

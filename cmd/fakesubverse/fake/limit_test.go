@@ -76,10 +76,7 @@ func TestLimitComesFirst(t *testing.T) {
 	}
 	s.SetFaults(fake.Faults{P500: 1, Latency: time.Hour}) // a refused request never waits for it
 	for _, k := range []string{key, "wrong", ""} {
-		r, err := send(context.Background(), http.MethodPut, base, "/call/cancel/q", k, "")
-		if err != nil {
-			t.Fatal(err)
-		}
+		r := do(t, http.MethodPut, base, "/call/cancel/q", k, "")
 		if r.code != 429 || r.body != bodyLimited || r.header.Get("Retry-After") != "" {
 			t.Errorf("key %q: %d %s %v, want 429 without Retry-After", k, r.code, r.body, r.header)
 		}

@@ -262,19 +262,11 @@ func unixTime(n int64) time.Time {
 // current InFlight) and starts a new Timeline. Per-call counts and the
 // limiter's state are kept.
 func (s *Server) ResetStats() {
-	s.requests.Store(0)
-	s.cancels.Store(0)
+	for _, c := range []*atomic.Int64{&s.requests, &s.cancels, &s.firstArrival, &s.lastArrival, &s.triggers,
+		&s.authFailures, &s.injected, &s.cancelReqs, &s.tooMany, &s.limited, &s.firstCancel, &s.lastCancel} {
+		c.Store(0)
+	}
 	s.maxInFlight.Store(s.inFlight.Load())
-	s.firstArrival.Store(0)
-	s.lastArrival.Store(0)
-	s.triggers.Store(0)
-	s.authFailures.Store(0)
-	s.injected.Store(0)
-	s.cancelReqs.Store(0)
-	s.tooMany.Store(0)
-	s.limited.Store(0)
-	s.firstCancel.Store(0)
-	s.lastCancel.Store(0)
 	s.timeline.Store(newTimeline(s.now()))
 }
 
@@ -383,14 +375,14 @@ func (s *Server) cancel(w http.ResponseWriter, r *http.Request, seg string, now 
 		s.tooMany.Add(1)
 		s.write(w, &ans429, f.RetryAfter)
 	case faultBadGateway:
-		writeBadGateway(w)
+		writeRaw(w, http.StatusBadGateway, ctHTML, badGatewayBody) // HTML, no envelope, whatever the mode
 	case faultDropBefore:
 		drop(w)
 	case faultDropAfter:
 		s.apply(id, rec)
 		drop(w)
 	case faultMalformed:
-		writeMalformed(w)
+		writeRaw(w, http.StatusOK, ctJSON, malformedBody) // complete, but not JSON
 	case faultTruncated:
 		a := s.apply(id, rec)
 		code := a.code

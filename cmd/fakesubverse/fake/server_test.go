@@ -54,14 +54,20 @@ func send(ctx context.Context, method, base, path, apiKey, body string) (reply, 
 	return reply{code: resp.StatusCode, body: string(b), header: resp.Header}, err
 }
 
+// do is send that fails the test on a transport error.
+func do(t *testing.T, method, base, path, apiKey, body string) reply {
+	t.Helper()
+	r, err := send(context.Background(), method, base, path, apiKey, body)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	return r
+}
+
 // cancel sends PUT base/call/cancel/{escaped id} with the right key.
 func cancel(t *testing.T, base, id string) reply {
 	t.Helper()
-	r, err := send(context.Background(), http.MethodPut, base, "/call/cancel/"+url.PathEscape(id), key, "")
-	if err != nil {
-		t.Fatalf("cancel %q: %v", id, err)
-	}
-	return r
+	return do(t, http.MethodPut, base, "/call/cancel/"+url.PathEscape(id), key, "")
 }
 
 const (
@@ -110,10 +116,7 @@ func TestCancelAnswers(t *testing.T) {
 				if tt.status != "" {
 					s.Add("c1", tt.status)
 				}
-				r, err := send(context.Background(), http.MethodPut, base, tt.path, tt.apiKey, "")
-				if err != nil {
-					t.Fatal(err)
-				}
+				r := do(t, http.MethodPut, base, tt.path, tt.apiKey, "")
 				wantCode := tt.wantCode
 				if env200 {
 					wantCode = 200
@@ -141,9 +144,7 @@ func TestAuthFailuresCounted(t *testing.T) {
 	s, base := testutil.StartFake(t, fake.Options{})
 	s.Add("c1", fake.StatusQueued)
 	for _, k := range []string{"", "wrong", key} {
-		if _, err := send(context.Background(), http.MethodPut, base, "/call/cancel/c1", k, ""); err != nil {
-			t.Fatal(err)
-		}
+		do(t, http.MethodPut, base, "/call/cancel/c1", k, "")
 	}
 	st := s.Stats()
 	if st.AuthFailures != 2 || st.Requests != 3 || st.Cancels != 1 {
@@ -180,10 +181,7 @@ func TestRouting(t *testing.T) {
 		{http.MethodPut, "/call/cancel/bad%zzescape", 400}, // refused by net/http itself
 	}
 	for _, tt := range tests {
-		r, err := send(context.Background(), tt.method, base, tt.path, key, "")
-		if err != nil {
-			t.Fatal(err)
-		}
+		r := do(t, tt.method, base, tt.path, key, "")
 		if r.code != tt.wantCode {
 			t.Errorf("%s %s = %d %s, want %d", tt.method, tt.path, r.code, r.body, tt.wantCode)
 		}
@@ -314,10 +312,7 @@ func TestTriggerThenCancel(t *testing.T) {
 	t.Parallel()
 	for _, env200 := range []bool{false, true} {
 		s, base := testutil.StartFake(t, fake.Options{Envelope200: env200, Seed: 7})
-		r, err := send(context.Background(), http.MethodPost, base, "/api/call/trigger", key, `{"phoneNumber":"+15550100"}`)
-		if err != nil {
-			t.Fatal(err)
-		}
+		r := do(t, http.MethodPost, base, "/api/call/trigger", key, `{"phoneNumber":"+15550100"}`)
 		var env struct {
 			ResponseCode int
 			Message      string
@@ -345,10 +340,7 @@ func TestTriggerThenCancel(t *testing.T) {
 			{key, `not json`, `{"responseCode":400,"message":"Invalid request body","data":null}`},
 			{key, `[1]`, `{"responseCode":400,"message":"Invalid request body","data":null}`},
 		} {
-			r, err := send(context.Background(), http.MethodPost, base, "/call/trigger", bad.apiKey, bad.body)
-			if err != nil {
-				t.Fatal(err)
-			}
+			r := do(t, http.MethodPost, base, "/call/trigger", bad.apiKey, bad.body)
 			if r.body != bad.want {
 				t.Errorf("trigger %q = %s, want %s", bad.body, r.body, bad.want)
 			}

@@ -22,7 +22,7 @@ import (
 
 	"github.com/subverseai/bulkcancel/batch"
 	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
-	"github.com/subverseai/bulkcancel/internal/testutil"
+	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake/faketest"
 	"github.com/subverseai/bulkcancel/report"
 )
 
@@ -175,7 +175,7 @@ func benchSink(b *testing.B, withReport bool) (sink func(batch.Result) error, do
 
 // BenchmarkRun runs the engine end to end at --rate 0, one op per row:
 // against a stub transport (engine and client only), and against the
-// fake over loopback (testutil.StartFake, client and server in one
+// fake over loopback (faketest.StartFake, client and server in one
 // process: allocs then include the server's), each with and without the
 // report CSV written.
 func BenchmarkRun(b *testing.B) {
@@ -194,7 +194,7 @@ func BenchmarkRun(b *testing.B) {
 			ids := make([]string, b.N)
 			var client *batch.Client
 			if tc.loopback {
-				srv, url := testutil.StartFake(b, fake.Options{APIKey: benchKey})
+				srv, url := faketest.StartFake(b, fake.Options{APIKey: benchKey})
 				ids = srv.Seed(b.N)
 				base, err := batch.ParseBaseURL(url)
 				if err != nil {

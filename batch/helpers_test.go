@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
-	"github.com/subverseai/bulkcancel/internal/testutil"
+	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake/faketest"
 )
 
 // testKey is the key the tests' clients send; a fake accepts it unless
@@ -20,7 +20,7 @@ const testKey = fake.DefaultAPIKey
 // startFake serves a fake API and returns it with a client pointed at it.
 func startFake(t *testing.T, opts fake.Options) (*fake.Server, *Client) {
 	t.Helper()
-	srv, base := testutil.StartFake(t, opts)
+	srv, base := faketest.StartFake(t, opts)
 	return srv, newTestClient(t, base, testKey, 8)
 }
 

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
-	"github.com/subverseai/bulkcancel/internal/testutil"
+	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake/faketest"
 )
 
 func TestRunMixedStatuses(t *testing.T) {
@@ -179,7 +179,7 @@ func TestRunTimeoutAfterSendIsAmbiguous(t *testing.T) {
 
 func TestRunUnauthorizedStopsAtOnce(t *testing.T) {
 	t.Parallel()
-	srv, base := testutil.StartFake(t, fake.Options{APIKey: "right"})
+	srv, base := faketest.StartFake(t, fake.Options{APIKey: "right"})
 	ids := srv.Seed(500)
 	const conc = 4
 	c := newTestClient(t, base, "wrong", conc)

@@ -23,7 +23,7 @@ import (
 
 	"github.com/rs/zerolog"
 	"github.com/subverseai/bulkcancel/batch"
-	"github.com/subverseai/bulkcancel/internal/testutil"
+	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake/faketest"
 )
 
 // secCounter is an httptest.Server that must never be reached: it counts
@@ -75,7 +75,7 @@ func TestSecRedirectIsNotFollowed(t *testing.T) {
 				defer ts.Close()
 				ids := []string{"r1", "r2", "userinfo"}
 				cfg := secConfig(2)
-				logs := &testutil.Buffer{}
+				logs := &faketest.Buffer{}
 				cfg.Log = zerolog.New(logs)
 				rows, err := secRun(t, cfg, secClient(t, hc.c, ts.URL+"/api"), secCSV(t, ids))
 				if err != nil {

@@ -16,7 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/subverseai/bulkcancel/batch"
-	"github.com/subverseai/bulkcancel/internal/testutil"
+	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake/faketest"
 )
 
 // TestSecKeyOnlyInHeader: the key travels in x-api-key and nowhere else in
@@ -118,7 +118,7 @@ func TestSecEchoedKeyIsRedacted(t *testing.T) {
 		}
 	}))
 	defer ts.Close()
-	logs := &testutil.Buffer{}
+	logs := &faketest.Buffer{}
 	cfg := secConfig(1)
 	cfg.Log = zerolog.New(logs)
 	ids := []string{"envelope", "escaped", "html", "gateway", "redirect", "unauthorized"}

@@ -24,7 +24,7 @@ import (
 
 	"github.com/subverseai/bulkcancel/batch"
 	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
-	"github.com/subverseai/bulkcancel/internal/testutil"
+	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake/faketest"
 )
 
 const secKey = "sec-key-3b9d"
@@ -116,7 +116,7 @@ func secRun(t *testing.T, cfg batch.Config, c *batch.Client, data []byte) (map[i
 
 func TestSecIDIsOnePathSegment(t *testing.T) {
 	t.Parallel()
-	srv, base := testutil.StartFake(t, fake.Options{APIKey: secKey})
+	srv, base := faketest.StartFake(t, fake.Options{APIKey: secKey})
 	for _, id := range secHostileIDs {
 		srv.Add(id, fake.StatusQueued)
 	}
@@ -237,7 +237,7 @@ func TestSecCheckID(t *testing.T) {
 // and the server never hears of them, however often they repeat.
 func TestSecInvalidIDsAreNeverSent(t *testing.T) {
 	t.Parallel()
-	srv, base := testutil.StartFake(t, fake.Options{APIKey: secKey})
+	srv, base := faketest.StartFake(t, fake.Options{APIKey: secKey})
 	srv.Add("good", fake.StatusQueued)
 	bad := []string{"", "   ", ".", "..", " .. ", strings.Repeat("x", 129), "a\x00b", "a\nb", "a\u0085b", "a\xffb", "a\x7f", "a\x00b"}
 	rows, err := secRun(t, secConfig(2), secClient(t, secPlainClient(), base), secCSV(t, append(bad, "good")))

@@ -7,7 +7,7 @@ import (
 
 	"github.com/subverseai/bulkcancel/batch"
 	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
-	"github.com/subverseai/bulkcancel/internal/testutil"
+	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake/faketest"
 )
 
 // BenchmarkJournalDispatched is the journal's cost per request on its
@@ -56,7 +56,7 @@ func BenchmarkRunJournal(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			const key, concurrency = "bench-key", 64
-			srv, url := testutil.StartFake(b, fake.Options{APIKey: key})
+			srv, url := faketest.StartFake(b, fake.Options{APIKey: key})
 			ids := srv.Seed(b.N)
 			base, _ := batch.ParseBaseURL(url)
 			hc := batch.NewHTTPClient(concurrency)

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
-	"github.com/subverseai/bulkcancel/internal/testutil"
+	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake/faketest"
 )
 
 // ttyStartFake serves a fake API with key "k" and n queued-or-not calls;
@@ -24,15 +24,15 @@ import (
 func ttyStartFake(t *testing.T, opts fake.Options, n int) (*fake.Server, string, []string) {
 	t.Helper()
 	opts.APIKey = "k"
-	srv, base := testutil.StartFake(t, opts)
+	srv, base := faketest.StartFake(t, opts)
 	return srv, base, srv.Seed(n)
 }
 
 // ttyEnv is an env for run with the key and base URL set, stdin as given,
 // and stdout and stderr captured. stderr is not a terminal and openTTY is
 // nil unless the test sets them.
-func ttyEnv(base, stdin string) (*env, *testutil.Buffer, *testutil.Buffer) {
-	var stdout, stderr testutil.Buffer
+func ttyEnv(base, stdin string) (*env, *faketest.Buffer, *faketest.Buffer) {
+	var stdout, stderr faketest.Buffer
 	vars := map[string]string{"SUBVERSE_API_KEY": "k", "SUBVERSE_BASE_URL": base}
 	return &env{
 		stdin: strings.NewReader(stdin), stdout: &stdout, stderr: &stderr,
@@ -45,7 +45,7 @@ func ttyEnv(base, stdin string) (*env, *testutil.Buffer, *testutil.Buffer) {
 // ttyFake is a terminal for the confirmation: what the tool writes is
 // kept, what it reads comes from a pipe the test writes the answer into.
 type ttyFake struct {
-	testutil.Buffer
+	faketest.Buffer
 	in     *io.PipeReader
 	mu     sync.Mutex // guards closed
 	closed bool

@@ -15,7 +15,7 @@ import (
 	"testing"
 
 	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
-	"github.com/subverseai/bulkcancel/internal/testutil"
+	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake/faketest"
 )
 
 // crashLoop is a kill -9 and resume loop against a faulty fake API.
@@ -77,7 +77,7 @@ func journalIDs(t *testing.T, path string) map[string]bool {
 // time resuming from the report the killed run left, then lets the last
 // run finish, and returns what held.
 func (c crashLoop) run(t *testing.T) crashFacts {
-	srv, base := testutil.StartFake(t, fake.Options{Faults: c.faults})
+	srv, base := faketest.StartFake(t, fake.Options{Faults: c.faults})
 	ids := srv.Seed(c.ids)
 	queued := map[string]bool{}
 	for _, id := range ids {

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
-	"github.com/subverseai/bulkcancel/internal/testutil"
+	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake/faketest"
 )
 
 // exportInput writes a spreadsheet export of ids separated by sep, with a
@@ -29,7 +29,7 @@ func exportInput(t *testing.T, srv *fake.Server, sep string, n int) (string, []s
 		srv.Add(id, st)
 		fmt.Fprintf(&b, "%s%s%s\r\n", id, sep, st)
 	}
-	return testutil.WriteFile(t, t.TempDir(), "export.csv", b.String()), queued
+	return faketest.WriteFile(t, t.TempDir(), "export.csv", b.String()), queued
 }
 
 // TestDelimiterExportEndToEnd: a semicolon (or tab) export is read with
@@ -44,7 +44,7 @@ func TestDelimiterExportEndToEnd(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			srv, base := testutil.StartFake(t, fake.Options{})
+			srv, base := faketest.StartFake(t, fake.Options{})
 			in, queued := exportInput(t, srv, tc.sep, 25)
 			prefix := filepath.Join(t.TempDir(), "r")
 			res := runCmd(t, nil, "", "--base-url", base, "--rate", "0", "--log-format", "json", "--report", prefix, in)
@@ -83,7 +83,7 @@ func TestDelimiterExportEndToEnd(t *testing.T) {
 // a semicolon export used to be misread are in TestRunRefuses).
 func TestDelimiterGiven(t *testing.T) {
 	t.Parallel()
-	srv, base := testutil.StartFake(t, fake.Options{})
+	srv, base := faketest.StartFake(t, fake.Options{})
 	in, _ := exportInput(t, srv, ";", 25)
 	prefix := filepath.Join(t.TempDir(), "r")
 	res := runCmd(t, nil, "", "--base-url", base, "--rate", "0", "--delimiter", ";", "--report", prefix, in)

@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
-	"github.com/subverseai/bulkcancel/internal/testutil"
+	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake/faketest"
 )
 
 // mixedInput builds a CSV of n data rows mixing every kind of row the
@@ -77,10 +77,10 @@ func TestEndToEndMixedInput(t *testing.T) {
 	for _, mode := range []string{"http-status", "envelope-200"} {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
-			srv, base := testutil.StartFake(t, fake.Options{Envelope200: mode == "envelope-200"})
+			srv, base := faketest.StartFake(t, fake.Options{Envelope200: mode == "envelope-200"})
 			data, rowIDs, want := mixedInput(srv, 1000)
 			dir := t.TempDir()
-			in := testutil.WriteFile(t, dir, "in.csv", data)
+			in := faketest.WriteFile(t, dir, "in.csv", data)
 			prefix := filepath.Join(dir, "r")
 			res := runCmd(t, nil, "", "--base-url", base, "--rate", "0", "--concurrency", "16", "--report", prefix, in)
 			if res.code != 0 {
@@ -158,7 +158,7 @@ func TestEndToEndMixedInput(t *testing.T) {
 
 func TestEndToEndNotFinalThenResume(t *testing.T) {
 	t.Parallel()
-	srv, base := testutil.StartFake(t, fake.Options{Faults: fake.Faults{P500: 0.4, Seed: 7}})
+	srv, base := faketest.StartFake(t, fake.Options{Faults: fake.Faults{P500: 0.4, Seed: 7}})
 	ids := srv.Seed(200)
 	dir, in := idsInput(t, ids)
 	first := filepath.Join(dir, "first")

@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
-	"github.com/subverseai/bulkcancel/internal/testutil"
+	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake/faketest"
 )
 
 // runFileLimited runs the binary with its file size limited to about
@@ -24,7 +24,7 @@ func runFileLimited(t *testing.T, limitKiB int, args ...string) cmdResult {
 	// ulimit -f counts blocks of 512 bytes in dash and POSIX mode, 1024 in
 	// bash: either way the limit is far below the report's size.
 	script := fmt.Sprintf(`ulimit -f %d && exec "$0" "$@"`, limitKiB)
-	var out, errw testutil.Buffer
+	var out, errw faketest.Buffer
 	cmd := startCmd(t, script, &out, &errw, args...)
 	return cmdResult{exitCode(t, cmd), out.String(), errw.String()}
 }
@@ -93,7 +93,7 @@ func shellSplit(t *testing.T, s string) []string {
 // sent, the exit is 3, and the printed command redoes the whole job.
 func TestReportFailsWhileCarrying(t *testing.T) {
 	t.Parallel()
-	srv, base := testutil.StartFake(t, fake.Options{})
+	srv, base := faketest.StartFake(t, fake.Options{})
 	ids := srv.Seed(3000)
 	dir, in := idsInput(t, ids)
 	full := filepath.Join(dir, "full")
@@ -131,7 +131,7 @@ func TestReportFailsWhileCarrying(t *testing.T) {
 // the failed run canceled without recording it.
 func TestReportFailsMidRun(t *testing.T) {
 	t.Parallel()
-	srv, base := testutil.StartFake(t, fake.Options{})
+	srv, base := faketest.StartFake(t, fake.Options{})
 	ids := srv.Seed(3000)
 	queued := map[string]bool{}
 	for _, id := range ids {

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
-	"github.com/subverseai/bulkcancel/internal/testutil"
+	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake/faketest"
 )
 
 // TestFinishCommandRuns runs the printed "finish the job" command, parsed
@@ -17,12 +17,12 @@ import (
 // earlier one, skipping a prefix that exists; the JSON report holds the
 // same command as finish_command, null once every row is final.
 func TestFinishCommandRuns(t *testing.T) {
-	srv, base := testutil.StartFake(t, fake.Options{Faults: fake.Faults{P429: 1, FirstN: 2, Seed: 1}})
+	srv, base := faketest.StartFake(t, fake.Options{Faults: fake.Faults{P429: 1, FirstN: 2, Seed: 1}})
 	ids := srv.Seed(10) // every first and second attempt is pushback: few, or the pace sinks to 1/s
 	dir := t.TempDir()
 	t.Chdir(dir)
-	testutil.WriteFile(t, dir, "-weird.csv", "call_id\n"+strings.Join(ids, "\n")+"\n")
-	testutil.WriteFile(t, dir, "abort-0412-3.json", "{}") // taken: the chain skips it
+	faketest.WriteFile(t, dir, "-weird.csv", "call_id\n"+strings.Join(ids, "\n")+"\n")
+	faketest.WriteFile(t, dir, "abort-0412-3.json", "{}") // taken: the chain skips it
 
 	vars := map[string]string{"SUBVERSE_BASE_URL": base}
 	r := runCmd(t, vars, "", "--rate", "0", "--max-attempts", "1", "--report", "abort-0412.csv", "--log-format", "json", "--", "-weird.csv")
@@ -64,7 +64,7 @@ func TestFinishCommandRuns(t *testing.T) {
 // the summary says to pipe the same input again.
 func TestFinishCommandStdin(t *testing.T) {
 	t.Parallel()
-	srv, base := testutil.StartFake(t, fake.Options{Faults: fake.Faults{P429: 1, FirstN: 1, Seed: 1}})
+	srv, base := faketest.StartFake(t, fake.Options{Faults: fake.Faults{P429: 1, FirstN: 1, Seed: 1}})
 	ids := srv.Seed(5)
 	prefix := filepath.Join(t.TempDir(), "r")
 	r := runCmd(t, nil, strings.Join(ids, "\n")+"\n", "--base-url", base, "--no-header", "--max-attempts", "1", "--report", prefix, "-")
@@ -78,9 +78,9 @@ func TestNextPrefix(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	p := func(s string) string { return filepath.Join(dir, s) }
-	testutil.WriteFile(t, dir, "b-2.csv", "")
-	testutil.WriteFile(t, dir, "c-3.json", "")
-	testutil.WriteFile(t, dir, "d-2.journal", "")
+	faketest.WriteFile(t, dir, "b-2.csv", "")
+	faketest.WriteFile(t, dir, "c-3.json", "")
+	faketest.WriteFile(t, dir, "d-2.journal", "")
 	for _, tc := range []struct{ prefix, resumed, want string }{
 		{p("a"), "", p("a-2")},
 		{p("a-2"), p("a.csv"), p("a-3")},

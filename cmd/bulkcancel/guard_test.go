@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
-	"github.com/subverseai/bulkcancel/internal/testutil"
+	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake/faketest"
 )
 
 // TestWrongWorkspaceGuard: a key of another workspace (the fake knows
@@ -22,7 +22,7 @@ func TestWrongWorkspaceGuard(t *testing.T) {
 	}
 	t.Run("stops", func(t *testing.T) {
 		t.Parallel()
-		srv, base := testutil.StartFake(t, fake.Options{})
+		srv, base := faketest.StartFake(t, fake.Options{})
 		dir, in := idsInput(t, ids)
 		prefix := filepath.Join(dir, "r")
 		res := runCmd(t, nil, "", "--base-url", base, "--rate", "0", "--concurrency", "4", "--min-sample", "50", "--report", prefix, in)
@@ -49,7 +49,7 @@ func TestWrongWorkspaceGuard(t *testing.T) {
 	})
 	t.Run("short run", func(t *testing.T) {
 		t.Parallel()
-		srv, base := testutil.StartFake(t, fake.Options{})
+		srv, base := faketest.StartFake(t, fake.Options{})
 		dir, in := idsInput(t, ids[:3])
 		prefix := filepath.Join(dir, "r")
 		res := runCmd(t, nil, "", "--base-url", base, "--rate", "0", "--report", prefix, in)
@@ -62,7 +62,7 @@ func TestWrongWorkspaceGuard(t *testing.T) {
 	})
 	t.Run("expect not found", func(t *testing.T) {
 		t.Parallel()
-		srv, base := testutil.StartFake(t, fake.Options{})
+		srv, base := faketest.StartFake(t, fake.Options{})
 		dir, in := idsInput(t, ids)
 		prefix := filepath.Join(dir, "r")
 		res := runCmd(t, nil, "", "--base-url", base, "--rate", "0", "--min-sample", "50", "--expect-not-found", "--report", prefix, in)
@@ -83,7 +83,7 @@ func TestWrongWorkspaceGuard(t *testing.T) {
 	}{{4, "Warning: 6 of the 10 IDs sent were not found"}, {5, ""}} {
 		t.Run(fmt.Sprintf("%d of 10 found", tc.found), func(t *testing.T) {
 			t.Parallel()
-			srv, base := testutil.StartFake(t, fake.Options{})
+			srv, base := faketest.StartFake(t, fake.Options{})
 			for _, id := range ids[:tc.found] {
 				srv.Add(id, fake.StatusQueued)
 			}

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
-	"github.com/subverseai/bulkcancel/internal/testutil"
+	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake/faketest"
 )
 
 // harnessKey is the key runCmd and the processes send; a fake accepts it
@@ -53,7 +53,7 @@ func harnessGetenv(vars map[string]string) func(string) string {
 // runWith runs the command in-process with getenv and stdin, stderr a
 // terminal or not, capturing stdout and stderr.
 func runWith(getenv func(string) string, stdin io.Reader, tty bool, args ...string) cmdResult {
-	var out, errw testutil.Buffer
+	var out, errw faketest.Buffer
 	e := &env{stdin: stdin, stdout: &out, stderr: &errw, getenv: getenv,
 		signals: make(chan os.Signal), now: time.Now, stderrTTY: tty}
 	code := run(args, e)
@@ -87,7 +87,7 @@ func checkJSONLines(t *testing.T, stderr string) {
 func idsInput(t *testing.T, ids []string) (string, string) {
 	t.Helper()
 	dir := t.TempDir()
-	return dir, testutil.WriteFile(t, dir, "in.csv", "call_id\n"+strings.Join(ids, "\n")+"\n")
+	return dir, faketest.WriteFile(t, dir, "in.csv", "call_id\n"+strings.Join(ids, "\n")+"\n")
 }
 
 // seededInput serves a fake built from opts with n seeded calls and
@@ -95,7 +95,7 @@ func idsInput(t *testing.T, ids []string) (string, string) {
 // its base URL, the IDs, the input and the report prefix r beside it.
 func seededInput(t *testing.T, opts fake.Options, n int) (*fake.Server, string, []string, string, string) {
 	t.Helper()
-	srv, base := testutil.StartFake(t, opts)
+	srv, base := faketest.StartFake(t, opts)
 	ids := srv.Seed(n)
 	dir, in := idsInput(t, ids)
 	return srv, base, ids, in, filepath.Join(dir, "r")

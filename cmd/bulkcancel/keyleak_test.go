@@ -20,7 +20,7 @@ import (
 	"testing"
 
 	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
-	"github.com/subverseai/bulkcancel/internal/testutil"
+	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake/faketest"
 )
 
 // leakKey is recognisable anywhere it might turn up.
@@ -96,7 +96,7 @@ func leakInput(t *testing.T, dir string, valid []string) (string, int) {
 	add(valid[0]) // duplicates
 	add(" " + valid[1] + " ")
 	w.Flush()
-	return testutil.WriteFile(t, dir, "input.csv", b.String()), rows
+	return faketest.WriteFile(t, dir, "input.csv", b.String()), rows
 }
 
 // leakKeyFile writes the key (with a trailing newline, as editors do) to
@@ -152,7 +152,7 @@ func TestKeyleakFullRun(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
-			srv, base := testutil.StartFake(t, fake.Options{APIKey: tc.serverKey, Faults: faults})
+			srv, base := faketest.StartFake(t, fake.Options{APIKey: tc.serverKey, Faults: faults})
 			input, rows := leakInput(t, dir, srv.Seed(40))
 			prefix := filepath.Join(dir, "report")
 			args := leakArgs(base, prefix)
@@ -226,7 +226,7 @@ func TestKeyleakEchoingServer(t *testing.T) {
 	}))
 	defer ts.Close()
 	dir := t.TempDir()
-	input := testutil.WriteFile(t, dir, "input.csv", "call_id\nfound\ngone\nodd\nhtml\ngateway\nbusy\nmoved\nlast\nnever\n")
+	input := faketest.WriteFile(t, dir, "input.csv", "call_id\nfound\ngone\nodd\nhtml\ngateway\nbusy\nmoved\nlast\nnever\n")
 	prefix := filepath.Join(dir, "report")
 	// --concurrency 1: rows go in order, and "last" aborts the run.
 	args := append(leakArgs(ts.URL, prefix), "--concurrency", "1")
@@ -244,10 +244,10 @@ func TestKeyleakEchoingServer(t *testing.T) {
 func TestKeyleakHelpAndRefusals(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	input := testutil.WriteFile(t, dir, "input.csv", "call_id\nabc\n")
-	twoLines := testutil.WriteFile(t, dir, "two-lines", leakKey+"\nsecond line\n")
-	spaced := testutil.WriteFile(t, dir, "spaced", leakKey+" trailing words\n")
-	nonASCII := testutil.WriteFile(t, dir, "non-ascii", leakKey+"é\n")
+	input := faketest.WriteFile(t, dir, "input.csv", "call_id\nabc\n")
+	twoLines := faketest.WriteFile(t, dir, "two-lines", leakKey+"\nsecond line\n")
+	spaced := faketest.WriteFile(t, dir, "spaced", leakKey+" trailing words\n")
+	nonASCII := faketest.WriteFile(t, dir, "non-ascii", leakKey+"é\n")
 	env := map[string]string{"SUBVERSE_API_KEY": leakKey}
 	envSpaced := map[string]string{"SUBVERSE_API_KEY": leakKey + " x"}
 	envCtl := map[string]string{"SUBVERSE_API_KEY": leakKey + "\x01"}

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
-	"github.com/subverseai/bulkcancel/internal/testutil"
+	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake/faketest"
 )
 
 // sgr matches an ANSI colour or style sequence (Select Graphic Rendition).
@@ -17,7 +17,7 @@ var sgr = regexp.MustCompile(`\x1b\[[0-9;]*m`)
 // is set and not empty; the progress bar uses no colour either way.
 func TestNoColor(t *testing.T) {
 	t.Parallel()
-	srv, base := testutil.StartFake(t, fake.Options{})
+	srv, base := faketest.StartFake(t, fake.Options{})
 	ids := srv.Seed(20)
 	for _, tc := range []struct {
 		name    string
@@ -55,7 +55,7 @@ func TestNoColor(t *testing.T) {
 // --progress given as well wins.
 func TestQuiet(t *testing.T) {
 	t.Parallel()
-	srv, base := testutil.StartFake(t, fake.Options{})
+	srv, base := faketest.StartFake(t, fake.Options{})
 	ids := srv.Seed(20)
 	t.Run("quiet run", func(t *testing.T) {
 		t.Parallel()

@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
-	"github.com/subverseai/bulkcancel/internal/testutil"
+	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake/faketest"
 )
 
 var (
@@ -70,16 +70,16 @@ func startCmd(t *testing.T, script string, stdout, stderr io.Writer, args ...str
 }
 
 // startProcess starts the binary with the harness key in its environment.
-func startProcess(t *testing.T, args ...string) (*exec.Cmd, *testutil.Buffer, *watchWriter) {
+func startProcess(t *testing.T, args ...string) (*exec.Cmd, *faketest.Buffer, *watchWriter) {
 	t.Helper()
-	var out testutil.Buffer
+	var out faketest.Buffer
 	errw := &watchWriter{}
 	return startCmd(t, "", &out, errw, args...), &out, errw
 }
 
 // watchWriter collects output and tells when a string has appeared in it.
 type watchWriter struct {
-	testutil.Buffer
+	faketest.Buffer
 	mu      sync.Mutex
 	watches []watch
 }

@@ -13,7 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/subverseai/bulkcancel/batch"
-	"github.com/subverseai/bulkcancel/internal/testutil"
+	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake/faketest"
 	"github.com/subverseai/bulkcancel/report"
 )
 
@@ -71,9 +71,9 @@ func (c *progClock) set(t time.Time) {
 // progJob is a job with just what the progress needs: send rows to send,
 // --progress mode, --log-level level, stderr a terminal or not. Its clock
 // stands at progT0 until the test moves it.
-func progJob(t *testing.T, send int, mode, level string, tty bool, logFormat string) (*job, *testutil.Buffer, *progClock) {
+func progJob(t *testing.T, send int, mode, level string, tty bool, logFormat string) (*job, *faketest.Buffer, *progClock) {
 	t.Helper()
-	buf := &testutil.Buffer{}
+	buf := &faketest.Buffer{}
 	clock := &progClock{t: progT0}
 	e := &env{stderr: buf, stderrTTY: tty, now: clock.now, getenv: func(string) string { return "" }}
 	e = e.withLogOutput()
@@ -424,7 +424,7 @@ func TestProgressOff(t *testing.T) {
 // stderr itself.
 func TestProgressLogOutputPassesThrough(t *testing.T) {
 	t.Parallel()
-	var base testutil.Buffer
+	var base faketest.Buffer
 	e := (&env{stderr: &base}).withLogOutput()
 	if e.withLogOutput() != e {
 		t.Error("withLogOutput wrapped twice")

@@ -20,7 +20,7 @@ import (
 	"github.com/creack/pty"
 
 	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
-	"github.com/subverseai/bulkcancel/internal/testutil"
+	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake/faketest"
 )
 
 // ttyBuild returns the bulkcancel binary the process tests build once.
@@ -159,7 +159,7 @@ func TestTTYProgressBar(t *testing.T) {
 	bin := ttyBuild(t)
 	srv, base, ids := ttyStartFake(t, fake.Options{Faults: fake.Faults{Seed: 7, P500: 0.03, FirstN: 1}}, 2000)
 	dir := t.TempDir()
-	input := testutil.WriteFile(t, dir, "calls.csv", "call_id\n"+strings.Join(ids, "\n")+"\n")
+	input := faketest.WriteFile(t, dir, "calls.csv", "call_id\n"+strings.Join(ids, "\n")+"\n")
 	prefix := filepath.Join(dir, "r")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -266,7 +266,7 @@ func TestTTYConfirmOnTerminal(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			dir := t.TempDir()
-			input := testutil.WriteFile(t, dir, "calls.csv", "id\n"+strings.Join(ids, "\n")+"\n")
+			input := faketest.WriteFile(t, dir, "calls.csv", "id\n"+strings.Join(ids, "\n")+"\n")
 			prefix := filepath.Join(dir, "r")
 			cmd, term, out := ttyStart(t, ctx, bin, base, input, "--report", prefix, "-")
 			if !out.waitFor(ctx, "Cancel 3 calls at ") || !out.waitFor(ctx, "? [y/N] ") {

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
-	"github.com/subverseai/bulkcancel/internal/testutil"
+	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake/faketest"
 )
 
 // TestReportPrefixForms: --report is a prefix. A directory (existing, or
@@ -15,7 +15,7 @@ import (
 // ending of .csv or .json is dropped.
 func TestReportPrefixForms(t *testing.T) {
 	t.Parallel()
-	srv, base := testutil.StartFake(t, fake.Options{})
+	srv, base := faketest.StartFake(t, fake.Options{})
 	ids := srv.Seed(3)
 	dir, in := idsInput(t, ids)
 	out := filepath.Join(dir, "outdir")
@@ -47,10 +47,10 @@ func TestReportPrefixForms(t *testing.T) {
 // and is left as it was; a run that goes ahead leaves no hidden file.
 func TestJournalNotOverwritten(t *testing.T) {
 	t.Parallel()
-	srv, base := testutil.StartFake(t, fake.Options{})
+	srv, base := faketest.StartFake(t, fake.Options{})
 	dir, in := idsInput(t, srv.Seed(3))
 	const earlier = "bulkcancel dispatch journal 1: one call ID a line, written before its first request\nx\n"
-	testutil.WriteFile(t, dir, "r.journal", earlier)
+	faketest.WriteFile(t, dir, "r.journal", earlier)
 	r := runCmd(t, nil, "", "--base-url", base, "--report", filepath.Join(dir, "r"), in)
 	if data, _ := os.ReadFile(filepath.Join(dir, "r.journal")); r.code != 2 || string(data) != earlier || srv.Stats().Requests != 0 {
 		t.Errorf("exit %d, %d requests, journal %q\n%s", r.code, srv.Stats().Requests, data, r.stderr)
@@ -70,7 +70,7 @@ func TestJournalNotOverwritten(t *testing.T) {
 // is working on (the lock is held) warns, and still runs.
 func TestSameInputWarns(t *testing.T) {
 	t.Parallel()
-	srv, base := testutil.StartFake(t, fake.Options{})
+	srv, base := faketest.StartFake(t, fake.Options{})
 	dir, in := idsInput(t, srv.Seed(3))
 	r := runCmd(t, nil, "", "--base-url", base, "--report", filepath.Join(dir, "a"), in)
 	if r.code != 0 || strings.Contains(r.stderr, "another bulkcancel") {

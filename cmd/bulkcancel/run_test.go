@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
-	"github.com/subverseai/bulkcancel/internal/testutil"
+	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake/faketest"
 )
 
 // TestRunRefuses: every refusal is exit 2, names what is wrong (the cause
@@ -15,17 +15,17 @@ import (
 // file and never repeats a value that could be the key.
 func TestRunRefuses(t *testing.T) {
 	t.Parallel()
-	srv, base := testutil.StartFake(t, fake.Options{})
+	srv, base := faketest.StartFake(t, fake.Options{})
 	srv.Add("q1", fake.StatusQueued)
 	dir := t.TempDir()
-	good := testutil.WriteFile(t, dir, "good.csv", "call_id,status\nq1,call_in_queue\n")
-	bareQuote := testutil.WriteFile(t, dir, "bare.csv", "call_id\nq1\nq\"2\nq3\n")
-	noColumn := testutil.WriteFile(t, dir, "nocol.csv", "name,phone\nq1,1\n")
-	testutil.WriteFile(t, dir, "taken.json", "{}")
-	jsonReport := testutil.WriteFile(t, dir, "abort-0412.json", `{"run_id":"x"}`)
-	jsonAsTxt := testutil.WriteFile(t, dir, "abort-0412.txt", "\n  {\"run_id\":\"x\"}")
+	good := faketest.WriteFile(t, dir, "good.csv", "call_id,status\nq1,call_in_queue\n")
+	bareQuote := faketest.WriteFile(t, dir, "bare.csv", "call_id\nq1\nq\"2\nq3\n")
+	noColumn := faketest.WriteFile(t, dir, "nocol.csv", "name,phone\nq1,1\n")
+	faketest.WriteFile(t, dir, "taken.json", "{}")
+	jsonReport := faketest.WriteFile(t, dir, "abort-0412.json", `{"run_id":"x"}`)
+	jsonAsTxt := faketest.WriteFile(t, dir, "abort-0412.txt", "\n  {\"run_id\":\"x\"}")
 	export, _ := exportInput(t, srv, ";", 25)
-	both := testutil.WriteFile(t, dir, "both.csv", "a;b\tc\n1;2\t3\n")
+	both := faketest.WriteFile(t, dir, "both.csv", "a;b\tc\n1;2\t3\n")
 	noKey := map[string]string{"SUBVERSE_API_KEY": ""}
 	const secret = "sk-live-0123456789abcdef"
 	for _, tc := range []struct {
@@ -155,10 +155,10 @@ func TestRunRefuses(t *testing.T) {
 
 func TestRunFlagsAfterInput(t *testing.T) {
 	t.Parallel()
-	srv, base := testutil.StartFake(t, fake.Options{})
+	srv, base := faketest.StartFake(t, fake.Options{})
 	srv.Add("q1", fake.StatusQueued)
 	dir := t.TempDir()
-	in := testutil.WriteFile(t, dir, "in.csv", "q1\n")
+	in := faketest.WriteFile(t, dir, "in.csv", "q1\n")
 	prefix := filepath.Join(dir, "r")
 	res := runCmd(t, nil, "", in, "--base-url", base, "-no-header", "--report="+prefix, "--rate", "0")
 	if res.code != 0 {
@@ -171,7 +171,7 @@ func TestRunFlagsAfterInput(t *testing.T) {
 
 func TestRunStdin(t *testing.T) {
 	t.Parallel()
-	srv, base := testutil.StartFake(t, fake.Options{})
+	srv, base := faketest.StartFake(t, fake.Options{})
 	srv.Add("q1", fake.StatusQueued)
 	srv.Add("p1", fake.StatusPlaced)
 	prefix := filepath.Join(t.TempDir(), "r")
@@ -200,10 +200,10 @@ func TestRunHelpWord(t *testing.T) {
 // word help still asks for the help, and ./help reads the file. Not
 // parallel: it changes the working directory.
 func TestRunFileNamedHelp(t *testing.T) {
-	_, base := testutil.StartFake(t, fake.Options{})
+	_, base := faketest.StartFake(t, fake.Options{})
 	dir := t.TempDir()
 	t.Chdir(dir)
-	testutil.WriteFile(t, dir, "help", "call_id\nq1\n")
+	faketest.WriteFile(t, dir, "help", "call_id\nq1\n")
 	if res := runCmd(t, nil, "", "--base-url", base, "--dry-run", "help"); res.code != 0 || !strings.HasPrefix(res.stdout, "bulkcancel cancels queued outbound calls") {
 		t.Errorf("help beside a file named help: exit %d\n%.60q", res.code, res.stdout)
 	}

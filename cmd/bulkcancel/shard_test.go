@@ -13,7 +13,7 @@ import (
 
 	"github.com/subverseai/bulkcancel/batch"
 	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
-	"github.com/subverseai/bulkcancel/internal/testutil"
+	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake/faketest"
 )
 
 // TestShardHasGolden pins the shard function: FNV-1a 64 of the ID, modulo
@@ -72,7 +72,7 @@ func shardInput(t *testing.T, dir string, ids []string) string {
 	for i, id := range ids {
 		fmt.Fprintf(&b, "%s,row %d\n", id, i+1)
 	}
-	return testutil.WriteFile(t, dir, "calls.csv", b.String())
+	return faketest.WriteFile(t, dir, "calls.csv", b.String())
 }
 
 // TestShardRunsCoverInputOnce runs shards 0..3 of 4 against one fake: the

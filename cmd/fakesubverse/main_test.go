@@ -12,17 +12,17 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/subverseai/bulkcancel/internal/testutil"
+	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake/faketest"
 )
 
 // serve starts run with args and returns the base URL from its first stdout
 // line, a stop function that cancels it and returns its exit code, and its
 // stderr.
-func serve(t *testing.T, args ...string) (base string, stop func() int, stderr *testutil.Buffer) {
+func serve(t *testing.T, args ...string) (base string, stop func() int, stderr *faketest.Buffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	stderr = &testutil.Buffer{}
+	stderr = &faketest.Buffer{}
 	done := make(chan int, 1)
 	go func() {
 		code := run(ctx, args, pw, stderr)
@@ -74,8 +74,8 @@ func putResp(t *testing.T, url, key string) (*http.Response, string) {
 func TestRunServesAndStops(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	keyFile := testutil.WriteFile(t, dir, "key", "s3cret-key\n")
-	callsFile := testutil.WriteFile(t, dir, "calls.csv", "call_id,status\nmine,call_in_queue\n")
+	keyFile := faketest.WriteFile(t, dir, "key", "s3cret-key\n")
+	callsFile := faketest.WriteFile(t, dir, "calls.csv", "call_id,status\nmine,call_in_queue\n")
 	idsOut := filepath.Join(dir, "ids.csv")
 	base, stop, stderr := serve(t, "--addr", "127.0.0.1:0", "--calls", "40", "--calls-file", callsFile,
 		"--ids-out", idsOut, "--api-key-file", keyFile, "-envelope-200")
@@ -146,8 +146,8 @@ func TestRunHelp(t *testing.T) {
 func TestRunRefuses(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	bad := testutil.WriteFile(t, dir, "bad.csv", "call_id,status\nx,call_in_queue\ny,nope\n")
-	empty := testutil.WriteFile(t, dir, "empty-key", "\n")
+	bad := faketest.WriteFile(t, dir, "bad.csv", "call_id,status\nx,call_in_queue\ny,nope\n")
+	empty := faketest.WriteFile(t, dir, "empty-key", "\n")
 	tests := []struct {
 		args []string
 		want string

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
-	"github.com/subverseai/bulkcancel/internal/testutil"
+	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake/faketest"
 )
 
 // discard is a minimal ResponseWriter for measuring the handler alone.
@@ -38,7 +38,7 @@ func BenchmarkServeHTTP(b *testing.B) {
 
 // BenchmarkCancelLoopback measures whole requests over loopback.
 func BenchmarkCancelLoopback(b *testing.B) {
-	_, base := testutil.StartFake(b, fake.Options{})
+	_, base := faketest.StartFake(b, fake.Options{})
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	var next atomic.Int64
 	b.SetParallelism(8)

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
-	"github.com/subverseai/bulkcancel/internal/testutil"
+	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake/faketest"
 )
 
 var objectID = regexp.MustCompile(`^[0-9a-f]{24}$`)
@@ -66,7 +66,7 @@ func TestSeed(t *testing.T) {
 
 func TestAddReplaces(t *testing.T) {
 	t.Parallel()
-	s, base := testutil.StartFake(t, fake.Options{})
+	s, base := faketest.StartFake(t, fake.Options{})
 	s.Add("x", fake.StatusQueued)
 	cancel(t, base, "x")
 	s.Add("x", fake.StatusQueued)

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
-	"github.com/subverseai/bulkcancel/internal/testutil"
+	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake/faketest"
 )
 
 func TestEnvelopeFaults(t *testing.T) {
@@ -38,7 +38,7 @@ func TestEnvelopeFaults(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				t.Parallel()
-				s, base := testutil.StartFake(t, fake.Options{Envelope200: env200, Faults: tt.faults})
+				s, base := faketest.StartFake(t, fake.Options{Envelope200: env200, Faults: tt.faults})
 				s.Add("c1", fake.StatusQueued)
 				r := cancel(t, base, "c1")
 				wantCode := tt.wantCode
@@ -84,7 +84,7 @@ func TestDrops(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				t.Parallel()
-				s, base := testutil.StartFake(t, fake.Options{Envelope200: env200, Faults: tt.faults})
+				s, base := faketest.StartFake(t, fake.Options{Envelope200: env200, Faults: tt.faults})
 				s.Add("c1", fake.StatusQueued)
 				r, err := send(context.Background(), http.MethodPut, base, "/call/cancel/c1", key, "")
 				if err == nil {
@@ -102,7 +102,7 @@ func TestDrops(t *testing.T) {
 func TestTruncated(t *testing.T) {
 	t.Parallel()
 	for _, env200 := range []bool{false, true} {
-		s, base := testutil.StartFake(t, fake.Options{Envelope200: env200, Faults: fake.Faults{PTruncated: 1}})
+		s, base := faketest.StartFake(t, fake.Options{Envelope200: env200, Faults: fake.Faults{PTruncated: 1}})
 		s.Add("c1", fake.StatusQueued)
 		req, err := http.NewRequest(http.MethodPut, base+"/call/cancel/c1", nil)
 		if err != nil {
@@ -129,7 +129,7 @@ func TestTruncated(t *testing.T) {
 
 func TestFirstN(t *testing.T) {
 	t.Parallel()
-	s, base := testutil.StartFake(t, fake.Options{Faults: fake.Faults{P500: 1, FirstN: 1}})
+	s, base := faketest.StartFake(t, fake.Options{Faults: fake.Faults{P500: 1, FirstN: 1}})
 	s.Add("c1", fake.StatusQueued)
 	s.Add("c2", fake.StatusQueued)
 	if r := cancel(t, base, "c1"); r.code != 500 {
@@ -145,7 +145,7 @@ func TestFirstN(t *testing.T) {
 
 func TestSetFaultsAtRunTime(t *testing.T) {
 	t.Parallel()
-	s, base := testutil.StartFake(t, fake.Options{})
+	s, base := faketest.StartFake(t, fake.Options{})
 	s.Add("c1", fake.StatusQueued)
 	s.SetFaults(fake.Faults{P503: 1})
 	if r := cancel(t, base, "c1"); r.code != 503 {
@@ -161,7 +161,7 @@ func TestFaultMixIsDeterministic(t *testing.T) {
 	t.Parallel()
 	f := fake.Faults{Seed: 3, P500: 0.2, P429: 0.2, PDropBefore: 0.1}
 	outcome := func() []int {
-		s, base := testutil.StartFake(t, fake.Options{Faults: f, Seed: 3})
+		s, base := faketest.StartFake(t, fake.Options{Faults: f, Seed: 3})
 		var codes []int
 		for _, id := range s.Seed(200) {
 			r, err := send(context.Background(), http.MethodPut, base, "/call/cancel/"+id, key, "")

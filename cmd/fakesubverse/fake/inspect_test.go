@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
-	"github.com/subverseai/bulkcancel/internal/testutil"
+	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake/faketest"
 )
 
 // get fetches an inspection route (no key) and decodes its JSON into v.
@@ -28,7 +28,7 @@ func get(t *testing.T, base, path string, v any) int {
 
 func TestInspectCalls(t *testing.T) {
 	t.Parallel()
-	s, base := testutil.StartFake(t, fake.Options{})
+	s, base := faketest.StartFake(t, fake.Options{})
 	s.Add("q", fake.StatusQueued)
 	s.Add("a/b", fake.StatusQueued)
 	s.Add("done", fake.StatusCompleted)
@@ -71,7 +71,7 @@ func TestInspectCalls(t *testing.T) {
 
 func TestInspectStats(t *testing.T) {
 	t.Parallel()
-	s, base := testutil.StartFake(t, fake.Options{})
+	s, base := faketest.StartFake(t, fake.Options{})
 	var st map[string]any
 	get(t, base, "/_fake/stats", &st)
 	if st["first_arrival"] != nil || st["requests"] != 0.0 {
@@ -95,7 +95,7 @@ func TestInspectStats(t *testing.T) {
 
 func TestInspectFaults(t *testing.T) {
 	t.Parallel()
-	s, base := testutil.StartFake(t, fake.Options{})
+	s, base := faketest.StartFake(t, fake.Options{})
 	body := `{"p500":0.25,"p_drop_after":0.5,"retry_after":"2s","latency":"250ms","first_n":2,"seed":5}`
 	r, err := send(context.Background(), http.MethodPut, base, "/_fake/faults", "", body)
 	if err != nil || r.code != 200 {

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
-	"github.com/subverseai/bulkcancel/internal/testutil"
+	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake/faketest"
 )
 
 // newFakeClock is a TestClock at a whole second.
@@ -21,7 +21,7 @@ func TestLimitAnswers(t *testing.T) {
 	t.Parallel()
 	for _, env200 := range []bool{false, true} {
 		clk := newFakeClock()
-		s, base := testutil.StartFake(t, fake.Options{Envelope200: env200, Now: clk.Now,
+		s, base := faketest.StartFake(t, fake.Options{Envelope200: env200, Now: clk.Now,
 			Limit: fake.Limit{RPS: 2, Burst: 2, Headers: fake.HeadersDraft}})
 		s.Add("a", fake.StatusQueued)
 		s.Add("b", fake.StatusQueued)
@@ -66,7 +66,7 @@ func TestLimitAnswers(t *testing.T) {
 func TestLimitComesFirst(t *testing.T) {
 	t.Parallel()
 	clk := newFakeClock()
-	s, base := testutil.StartFake(t, fake.Options{Now: clk.Now, Limit: fake.Limit{RPS: 1, NoRetryAfter: true},
+	s, base := faketest.StartFake(t, fake.Options{Now: clk.Now, Limit: fake.Limit{RPS: 1, NoRetryAfter: true},
 		Faults: fake.Faults{P500: 1}})
 	s.Add("q", fake.StatusQueued)
 	hooked := make(chan int, 10)
@@ -98,7 +98,7 @@ func TestLimitComesFirst(t *testing.T) {
 
 func TestLimitInjected429Counted(t *testing.T) {
 	t.Parallel()
-	s, base := testutil.StartFake(t, fake.Options{Faults: fake.Faults{P429: 1, RetryAfter: 2 * time.Second}})
+	s, base := faketest.StartFake(t, fake.Options{Faults: fake.Faults{P429: 1, RetryAfter: 2 * time.Second}})
 	r := cancel(t, base, "x")
 	if r.code != 429 || r.header.Get("Retry-After") != "2" {
 		t.Errorf("injected 429 = %d %v", r.code, r.header)
@@ -119,7 +119,7 @@ func TestLimitHeaderStylesOverHTTP(t *testing.T) {
 	}
 	for _, tt := range tests {
 		clk := newFakeClock()
-		_, base := testutil.StartFake(t, fake.Options{Now: clk.Now,
+		_, base := faketest.StartFake(t, fake.Options{Now: clk.Now,
 			Limit: fake.Limit{RPS: 150, Window: 2 * time.Second, Headers: tt.style}})
 		// Even an answer that is not a cancel carries them.
 		r := cancel(t, base, "unknown")
@@ -137,7 +137,7 @@ func TestLimitHeaderStylesOverHTTP(t *testing.T) {
 func TestSetLimit(t *testing.T) {
 	t.Parallel()
 	clk := newFakeClock()
-	s, base := testutil.StartFake(t, fake.Options{Now: clk.Now})
+	s, base := faketest.StartFake(t, fake.Options{Now: clk.Now})
 	if got := s.Limit(); got != (fake.Limit{Headers: fake.HeadersNone}) {
 		t.Errorf("Limit() = %+v", got)
 	}
@@ -187,7 +187,7 @@ func TestNewPanicsOnABadLimit(t *testing.T) {
 func TestTimelineAndStatsRoutes(t *testing.T) {
 	t.Parallel()
 	clk := newFakeClock()
-	s, base := testutil.StartFake(t, fake.Options{Now: clk.Now, Limit: fake.Limit{RPS: 1, Burst: 1}})
+	s, base := faketest.StartFake(t, fake.Options{Now: clk.Now, Limit: fake.Limit{RPS: 1, Burst: 1}})
 	var tl map[string]any
 	get(t, base, "/_fake/timeline", &tl)
 	if tl["start"] != nil || tl["slot"] != "10ms" || len(tl["requests"].([]any)) != 0 {
@@ -248,7 +248,7 @@ func TestTimelineAndStatsRoutes(t *testing.T) {
 func TestLimitUnderLoad(t *testing.T) {
 	t.Parallel()
 	clk := newFakeClock()
-	s, base := testutil.StartFake(t, fake.Options{Now: clk.Now, Limit: fake.Limit{RPS: 100, Burst: 7}})
+	s, base := faketest.StartFake(t, fake.Options{Now: clk.Now, Limit: fake.Limit{RPS: 100, Burst: 7}})
 	ids := s.SeedStatus(40, fake.StatusQueued)
 	var wg sync.WaitGroup
 	codes := make(chan int, len(ids))

@@ -5,7 +5,7 @@
 // and the inspection routes under /_fake/.
 //
 // A Server is an http.Handler. cmd/fakesubverse serves it as a process;
-// this module's tests serve it with internal/testutil.StartFake, which
+// this module's tests serve it with internal/faketest.StartFake, which
 // does what this does:
 //
 //	s := fake.New(fake.Options{APIKey: "k"})

@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
-	"github.com/subverseai/bulkcancel/internal/testutil"
+	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake/faketest"
 )
 
 // key is the key the tests send; a fake accepts it unless its options say
@@ -112,7 +112,7 @@ func TestCancelAnswers(t *testing.T) {
 			}
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
-				s, base := testutil.StartFake(t, fake.Options{Envelope200: env200})
+				s, base := faketest.StartFake(t, fake.Options{Envelope200: env200})
 				if tt.status != "" {
 					s.Add("c1", tt.status)
 				}
@@ -141,7 +141,7 @@ func TestCancelAnswers(t *testing.T) {
 
 func TestAuthFailuresCounted(t *testing.T) {
 	t.Parallel()
-	s, base := testutil.StartFake(t, fake.Options{})
+	s, base := faketest.StartFake(t, fake.Options{})
 	s.Add("c1", fake.StatusQueued)
 	for _, k := range []string{"", "wrong", key} {
 		do(t, http.MethodPut, base, "/call/cancel/c1", k, "")
@@ -164,7 +164,7 @@ func TestAuthFailuresCounted(t *testing.T) {
 
 func TestRouting(t *testing.T) {
 	t.Parallel()
-	s, base := testutil.StartFake(t, fake.Options{})
+	s, base := faketest.StartFake(t, fake.Options{})
 	s.Add("a", fake.StatusQueued)
 	tests := []struct {
 		method, path string
@@ -201,7 +201,7 @@ func TestPathSegmentDecoding(t *testing.T) {
 	for _, id := range ids {
 		t.Run(id, func(t *testing.T) {
 			t.Parallel()
-			s, base := testutil.StartFake(t, fake.Options{})
+			s, base := faketest.StartFake(t, fake.Options{})
 			s.Add(id, fake.StatusQueued)
 			if r := cancel(t, base, id); r.code != 200 {
 				t.Fatalf("cancel %q = %d %s", id, r.code, r.body)
@@ -219,7 +219,7 @@ func TestPathSegmentDecoding(t *testing.T) {
 
 func TestUnknownIDRecorded(t *testing.T) {
 	t.Parallel()
-	s, base := testutil.StartFake(t, fake.Options{})
+	s, base := faketest.StartFake(t, fake.Options{})
 	if _, ok := s.Call("ghost"); ok {
 		t.Fatal("Call reports an ID never added nor requested")
 	}
@@ -233,7 +233,7 @@ func TestUnknownIDRecorded(t *testing.T) {
 
 func TestConcurrentCancelsOneID(t *testing.T) {
 	t.Parallel()
-	s, base := testutil.StartFake(t, fake.Options{})
+	s, base := faketest.StartFake(t, fake.Options{})
 	s.Add("hot", fake.StatusQueued)
 	const n = 50
 	startGun := make(chan struct{})
@@ -267,7 +267,7 @@ func TestConcurrentCancelsOneID(t *testing.T) {
 
 func TestMaxInFlightWithHook(t *testing.T) {
 	t.Parallel()
-	s, base := testutil.StartFake(t, fake.Options{})
+	s, base := faketest.StartFake(t, fake.Options{})
 	const n = 10
 	release := make(chan struct{})
 	var mu sync.Mutex
@@ -311,7 +311,7 @@ func TestMaxInFlightWithHook(t *testing.T) {
 func TestTriggerThenCancel(t *testing.T) {
 	t.Parallel()
 	for _, env200 := range []bool{false, true} {
-		s, base := testutil.StartFake(t, fake.Options{Envelope200: env200, Seed: 7})
+		s, base := faketest.StartFake(t, fake.Options{Envelope200: env200, Seed: 7})
 		r := do(t, http.MethodPost, base, "/api/call/trigger", key, `{"phoneNumber":"+15550100"}`)
 		var env struct {
 			ResponseCode int

@@ -1,7 +1,7 @@
-// Package testutil is what the tests of several packages share: the
+// Package faketest is what the tests of several packages share: the
 // stand-in API served for one test, a file written for one, and a buffer
 // that goroutines write while the test reads it. Only _test.go files import it.
-package testutil
+package faketest
 
 import (
 	"bytes"

@@ -48,6 +48,7 @@ const (
 	busyShare       = 0.85                   // in flight at least this share of --concurrency: it binds
 	latencyFactor   = 4                      // latency this many times the low-load figure...
 	latencyMargin   = 100 * time.Millisecond // ...and this much above it stops the rise
+	nearLimit       = 1.1                    // up to this share of where the last cut levelled off, the API holds the pace
 	tickEvery       = 10 * time.Millisecond  // the pace is decided at most this often
 	waitSlack       = 2 * time.Millisecond   // a place at the limiter due within this is taken at once
 	judgeAnswers    = 40                     // a cut is judged once this many answers to requests sent after it...
@@ -546,8 +547,8 @@ func (p *pacer) tick(now time.Time) {
 	}
 	next = math.Min(next, p.ceiling)
 	p.held = HeldByNothing
-	if p.wmax > 0 && !p.slowStart && next <= p.wmax {
-		p.held = HeldByAPI // regaining what the API was seen to allow
+	if p.wmax > 0 && !p.slowStart && next <= nearLimit*p.wmax {
+		p.held = HeldByAPI // regaining what the API was seen to allow, or probing just above it
 	}
 	p.set(next)
 }

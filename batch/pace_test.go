@@ -364,3 +364,34 @@ func TestPacerReportsWhatHeldLongest(t *testing.T) {
 		t.Errorf("report held by %s, want %s: %+v", r.HeldBy, HeldByRate, p.heldFor)
 	}
 }
+
+// After a cut, probing just above where it levelled off is still the
+// API's limit holding the pace, for the bar and the summary alike.
+func TestPacerProbingNearTheLimitIsHeldByTheAPI(t *testing.T) {
+	t.Parallel()
+	p, t0 := pacerAt(t, func(c *Config) { c.AutoRate, c.Rate = false, 100 })
+	now := t0
+	step := func(a Attempt) {
+		exchange(p, now, a)
+		r, _ := p.status()
+		now = now.Add(time.Duration(float64(time.Second) / r))
+	}
+	for range 100 {
+		step(ok200())
+	}
+	step(status(429, RateLimited, time.Second)) // the API's word: a cut, no probation
+	if p.cuts != 1 {
+		t.Fatalf("%d cuts, want 1", p.cuts)
+	}
+	now = p.pauseUntil
+	for end := now.Add(12 * time.Second); now.Before(end); {
+		step(ok200())
+	}
+	r, held := p.status()
+	if r <= p.wmax || r > nearLimit*p.wmax {
+		t.Fatalf("pace %.1f/s after 12 s, want probing just above %.1f/s", r, p.wmax)
+	}
+	if held != HeldByAPI {
+		t.Errorf("probing at %.1f/s just above %.1f/s: held by %s, want %s", r, p.wmax, held, HeldByAPI)
+	}
+}

@@ -296,8 +296,8 @@ func (p *pacer) answer(now, sentAt time.Time, a Attempt) {
 		}
 	}
 	if push && !sentAt.Before(p.lastCut) && (explicit || p.congested()) {
-		if explicit || p.probe != nil {
-			p.limitSeen = true // the API's word, or heavy pushback through a cut
+		if explicit {
+			p.limitSeen = true // the API's word
 		}
 		p.cut(now, bare)
 	} else if p.probe != nil {
@@ -351,7 +351,9 @@ func (p *pacer) judge(now time.Time) {
 		return // too small a cut to tell
 	}
 	if pr.pushes == 0 || over(share) < cutHelped*over(pr.share) {
-		p.limitSeen = true // the cut helped: the API has a limit
+		// The cut helped; when the refusals stopped altogether, the API
+		// has a limit.
+		p.limitSeen = p.limitSeen || pr.pushes == 0
 		return
 	}
 	if p.noise == 0 {
@@ -689,9 +691,17 @@ func (p *pacer) report() RateReport {
 		return math.Round(r*10) / 10
 	}
 	// What held the pace longest: the end of a run, where rows run out,
-	// says little.
+	// says little. Refusals that turned out to be noise held it only
+	// while they were judged: no limit was seen.
+	noLimit := !p.limitSeen && p.hdrCap == 0 && p.noise > 0
 	held := p.held
+	if noLimit && held == HeldByAPI {
+		held = HeldByNothing
+	}
 	for h, d := range p.heldFor {
+		if noLimit && h == HeldByAPI {
+			continue
+		}
 		if d > p.heldFor[held] || d == p.heldFor[held] && h < held {
 			held = h
 		}

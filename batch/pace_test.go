@@ -322,6 +322,9 @@ func TestPacerUndoesCutThatDidNotHelp(t *testing.T) {
 	if r.Allowed != 0 {
 		t.Errorf("the report says the API allowed %.1f/s: it never limited the rate", r.Allowed)
 	}
+	if r.HeldBy == HeldByAPI {
+		t.Errorf("the report says the API's limit held the pace: it has none")
+	}
 	for end := i + 1000; i < end; i++ { // 10 s more of the same
 		step(i)
 	}

@@ -52,7 +52,7 @@ func CreateCSV(path string) (*CSV, error) {
 		os.Remove(f.Name())
 		return nil, fmt.Errorf("write report %s: %w", path, err)
 	}
-	w.syncer = startSyncer(f, w.syncFailed)
+	w.syncer = startSyncer(f, w.syncFailed, nil)
 	w.syncer.mark()
 	return w, nil
 }

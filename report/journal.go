@@ -41,6 +41,7 @@ type Journal struct {
 	published bool   // the file has its name
 	mem       []byte // the file, mapped; nil when it is not
 	end       int    // the length of the lines written
+	released  int    // mem before this is synced and out of the process's memory
 	buf       []byte
 	err       error
 
@@ -57,7 +58,7 @@ func CreateJournal(path string, room int) (*Journal, error) {
 		return nil, fmt.Errorf("create dispatch journal: %w", err)
 	}
 	j := &Journal{path: path, f: f, mem: mapFile(f, len(journalHeader)+room)}
-	j.syncer = startSyncer(f, j.syncFailed)
+	j.syncer = startSyncer(f, j.syncFailed, j.release)
 	if err := j.write([]byte(journalHeader)); err != nil {
 		j.Remove()
 		return nil, err
@@ -111,6 +112,22 @@ func (j *Journal) write(b []byte) error {
 	j.end += len(b)
 	j.syncer.mark()
 	return nil
+}
+
+// release gives back the pages of the mapping that hold only synced
+// lines: on disk and in the page cache, they need not count in the
+// process's memory (a million IDs would add 25 MB to it otherwise).
+func (j *Journal) release() {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	page := os.Getpagesize()
+	upto := j.end / page * page
+	if j.mem == nil || upto <= j.released {
+		return
+	}
+	if releaseMapped(j.mem[j.released:upto]) == nil {
+		j.released = upto
+	}
 }
 
 func (j *Journal) syncFailed(err error) {

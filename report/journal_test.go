@@ -1,6 +1,7 @@
 package report
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -159,4 +160,51 @@ func TestResumeAmbiguousNonFinal(t *testing.T) {
 	if !maybe["x"] || maybe["y"] {
 		t.Errorf("possibly sent: %v", maybe)
 	}
+}
+
+// TestJournalReleasesSyncedPages: pages that hold only synced lines leave
+// the process's memory, and every line, released or not, is still in the
+// journal a resume reads, whether the run closes it or is killed.
+func TestJournalReleasesSyncedPages(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path, _ := writeSample(t, dir)
+	const n = 2000 // 14 bytes a line: several pages
+	jr, err := CreateJournal(JournalPath(path), n*14)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := jr.Publish(); err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("id-%09d", i)
+		if err := jr.Dispatched(ids[i]); err != nil {
+			t.Fatal(err)
+		}
+		if i == n/2 {
+			jr.release() // as the sync loop does after a sync
+		}
+	}
+	if runtime.GOOS == "linux" && jr.released < os.Getpagesize() {
+		t.Errorf("released %d bytes of %d written", jr.released, jr.end)
+	}
+	check := func(when string) {
+		t.Helper()
+		res, err := ReadResume(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range ids {
+			if _, ok := res.Lookup(id); !ok {
+				t.Fatalf("%s: %s is not in the journal", when, id)
+			}
+		}
+	}
+	check("before close (a kill)")
+	if err := jr.Close(); err != nil {
+		t.Fatal(err)
+	}
+	check("after close")
 }

@@ -23,3 +23,8 @@ func mapFile(f *os.File, size int) []byte {
 }
 
 func unmapFile(mem []byte) error { return syscall.Munmap(mem) }
+
+// releaseMapped drops mem's pages from the process's memory; what was
+// written to them stays in the file (MADV_DONTNEED on a shared mapping
+// of a file).
+func releaseMapped(mem []byte) error { return syscall.Madvise(mem, syscall.MADV_DONTNEED) }

@@ -10,14 +10,15 @@ import (
 const SyncEvery = time.Second
 
 // syncer syncs a file at least every SyncEvery while it has news (mark),
-// until stop. A failed sync is given to failed.
+// until stop. A failed sync is given to failed; after one that worked,
+// synced is called, when set.
 type syncer struct {
 	dirty atomic.Bool
 	halt  chan struct{}
 	done  chan struct{}
 }
 
-func startSyncer(f *os.File, failed func(error)) *syncer {
+func startSyncer(f *os.File, failed func(error), synced func()) *syncer {
 	s := &syncer{halt: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(s.done)
@@ -31,6 +32,8 @@ func startSyncer(f *os.File, failed func(error)) *syncer {
 				if s.dirty.Swap(false) {
 					if err := f.Sync(); err != nil {
 						failed(err)
+					} else if synced != nil {
+						synced()
 					}
 				}
 			}

@@ -265,10 +265,15 @@ func (p *pacer) answer(now, sentAt time.Time, a Attempt) {
 		p.hdrSeen = true
 		p.headerCap(q)
 	}
-	push := pushback(a)
-	// A refusal that says when to come back is the API's limit speaking;
-	// a bare one may be noise.
-	explicit := a.RetryAfter > 0 || (q.Remaining == 0 && q.Reset > 0)
+	// A Retry-After, or the quota's reset once it is spent, pauses
+	// everyone. Pushback that says when to come back is the API's limit
+	// speaking; a bare refusal may be noise.
+	pauseFor := a.RetryAfter
+	if q.Remaining == 0 && q.Reset > 0 && pauseFor == 0 {
+		pauseFor = q.Reset
+	}
+	explicit := pauseFor > 0
+	push := explicit || refused(a)
 	bare := push && !explicit
 	if bare {
 		p.slotAt(now).pushes++
@@ -282,11 +287,7 @@ func (p *pacer) answer(now, sentAt time.Time, a Attempt) {
 			p.observeLatency(a.Duration)
 		}
 	}
-	pauseFor := a.RetryAfter
-	if q.Remaining == 0 && q.Reset > 0 && pauseFor == 0 {
-		pauseFor = q.Reset
-	}
-	if pauseFor > 0 {
+	if explicit {
 		p.extendPause(now, pauseFor)
 	}
 	if p.probe != nil && !sentAt.Before(p.probe.at) {
@@ -376,12 +377,6 @@ func (p *pacer) judge(now time.Time) {
 // HTTP status or the envelope's code) or a 503.
 func refused(a Attempt) bool {
 	return a.Outcome == RateLimited || a.HTTPStatus == 429 || a.HTTPStatus == 503
-}
-
-// pushback reports whether an answer is the API asking for less: it was
-// refused, or named a Retry-After, or its rate-limit headers are at zero.
-func pushback(a Attempt) bool {
-	return refused(a) || a.RetryAfter > 0 || (a.Quota.Remaining == 0 && a.Quota.Reset > 0)
 }
 
 // extendPause makes every attempt wait until now+d, capped: the latest

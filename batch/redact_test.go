@@ -31,8 +31,12 @@ func TestShortKeyRedaction(t *testing.T) {
 		}))
 		a := newTestClient(t, ts.URL, tc.key, 1).Cancel(context.Background(), "c1")
 		ts.Close()
-		if a.Outcome != tc.want || a.Message != tc.wantMessage || a.RemovedJobs != -1 && tc.want != Canceled {
-			t.Errorf("key %q, %s: %s %q", tc.key, tc.body, a.Outcome, a.Message)
+		wantRemoved := -1
+		if tc.want == Canceled {
+			wantRemoved = 1
+		}
+		if a.Outcome != tc.want || a.Message != tc.wantMessage || a.RemovedJobs != wantRemoved {
+			t.Errorf("key %q, %s: %s %q removedJobs %d", tc.key, tc.body, a.Outcome, a.Message, a.RemovedJobs)
 		}
 	}
 	// The key in a body that is no envelope, cut short for the detail.

@@ -79,12 +79,7 @@ func journalIDs(t *testing.T, path string) map[string]bool {
 func (c crashLoop) run(t *testing.T) crashFacts {
 	srv, base := faketest.StartFake(t, fake.Options{Faults: c.faults})
 	ids := srv.Seed(c.ids)
-	queued := map[string]bool{}
-	for _, id := range ids {
-		if call, _ := srv.Call(id); call.Status == fake.StatusQueued {
-			queued[id] = true
-		}
-	}
+	queued := queuedIDs(srv, ids)
 	dir, in := idsInput(t, ids)
 	rng := rand.New(rand.NewPCG(c.seed, c.seed))
 	var killAt, seen atomic.Int64
@@ -188,6 +183,9 @@ func (c crashLoop) run(t *testing.T) crashFacts {
 func (f crashFacts) check(t *testing.T) {
 	t.Helper()
 	t.Log(f)
+	if f.kills == 0 {
+		t.Error("no kill landed: the loop tested no crash")
+	}
 	if f.canceledTwice > 0 || f.finalResent > 0 || f.lostRows != 0 || f.falsePossiblySent > f.bound || f.falseAmbiguous > f.bound {
 		t.Errorf("crash loop broke a promise: %s", f)
 	}

@@ -101,6 +101,17 @@ func seededInput(t *testing.T, opts fake.Options, n int) (*fake.Server, string, 
 	return srv, base, ids, in, filepath.Join(dir, "r")
 }
 
+// queuedIDs is the set of ids whose calls the fake holds queued.
+func queuedIDs(srv *fake.Server, ids []string) map[string]bool {
+	queued := map[string]bool{}
+	for _, id := range ids {
+		if c, _ := srv.Call(id); c.Status == fake.StatusQueued {
+			queued[id] = true
+		}
+	}
+	return queued
+}
+
 // readReport reads PREFIX.csv as maps keyed by column, in file order.
 func readReport(t *testing.T, prefix string) []map[string]string {
 	t.Helper()

@@ -5,7 +5,8 @@
 // and the inspection routes under /_fake/.
 //
 // A Server is an http.Handler. cmd/fakesubverse serves it as a process;
-// this module's tests serve it with internal/faketest.StartFake, which
+// this module's tests serve it with faketest.StartFake (package
+// cmd/fakesubverse/fake/faketest), which
 // does what this does:
 //
 //	s := fake.New(fake.Options{APIKey: "k"})

@@ -128,9 +128,10 @@ func (b *bench) bulkCommand(ctx context.Context, f *fakeServer, prefix string, a
 	return cmd
 }
 
-// removeReport deletes the report bulkcancel wrote with --report prefix.
+// removeReport deletes the report (and a dispatch journal a killed run
+// left) bulkcancel wrote with --report prefix.
 func removeReport(prefix string) {
-	for _, ext := range []string{".csv", ".json"} {
+	for _, ext := range []string{".csv", ".json", ".journal"} {
 		_ = os.Remove(prefix + ext)
 	}
 }

@@ -86,4 +86,9 @@ func TestSameInputWarns(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stderr, "another bulkcancel process on this host") {
 		t.Errorf("exit %d\n%s", r.code, r.stderr)
 	}
+	// A shard of the same input sends other IDs: no warning.
+	r = runCmd(t, nil, "", "--base-url", base, "--shard", "1/2", "--report", filepath.Join(dir, "c"), in)
+	if r.code != 0 || strings.Contains(r.stderr, "another bulkcancel") {
+		t.Errorf("a shard: exit %d\n%s", r.code, r.stderr)
+	}
 }

@@ -190,6 +190,9 @@ func (j *job) lockInput() func() {
 	if len(sum) > 16 {
 		sum = sum[:16]
 	}
+	if j.o.shard != "" { // shards of one input send different IDs
+		sum += "-" + strings.ReplaceAll(j.o.shard, "/", "of")
+	}
 	path := filepath.Join(filepath.Dir(j.prefix), ".bulkcancel-"+sum+".lock")
 	busy, release, err := lockInput(path)
 	switch {
@@ -282,10 +285,8 @@ func (j *job) prepare() error {
 	if dir := filepath.Dir(j.prefix); !isDir(dir) {
 		return fmt.Errorf("--report %s: the directory %s does not exist; create it or choose another --report prefix", j.prefix, dir)
 	}
-	for _, p := range []string{j.prefix + ".csv", j.prefix + ".json", report.JournalPath(j.prefix + ".csv")} {
-		if _, err := os.Lstat(p); err == nil {
-			return fmt.Errorf("report %s already exists; choose another --report prefix (reports are never overwritten)", p)
-		}
+	if p := existingReport(j.prefix); p != "" {
+		return fmt.Errorf("report %s already exists; choose another --report prefix (reports are never overwritten)", p)
 	}
 	return nil
 }

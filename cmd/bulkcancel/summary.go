@@ -174,10 +174,22 @@ func nextPrefix(prefix, resumed string) string {
 	}
 	for ; ; n++ {
 		c := base + "-" + strconv.Itoa(n)
-		if !exists(c+".csv") && !exists(c+".json") && !exists(c+".journal") {
+		if existingReport(c) == "" {
 			return c
 		}
 	}
+}
+
+// existingReport returns the first of the files a run with prefix would
+// write (report, JSON report, dispatch journal) that exists already; ""
+// when none does.
+func existingReport(prefix string) string {
+	for _, p := range []string{prefix + ".csv", prefix + ".json", report.JournalPath(prefix + ".csv")} {
+		if exists(p) {
+			return p
+		}
+	}
+	return ""
 }
 
 func exists(path string) bool {

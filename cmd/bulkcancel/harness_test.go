@@ -156,6 +156,7 @@ type jsonReport struct {
 		Attempts  int            `json:"attempts"`
 		Retries   int            `json:"retries"`
 		Carried   int            `json:"carried"`
+		Rate      map[string]any `json:"rate"`
 	} `json:"summary"`
 	Aborted  *string          `json:"aborted"`
 	ExitCode int              `json:"exit_code"`

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -13,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/subverseai/bulkcancel/batch"
+	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake"
 	"github.com/subverseai/bulkcancel/cmd/fakesubverse/fake/faketest"
 	"github.com/subverseai/bulkcancel/report"
 )
@@ -442,24 +444,24 @@ func TestPaceSummary(t *testing.T) {
 	t.Parallel()
 	r := &batch.RateReport{Auto: true, Start: 10, Highest: 271, Final: 146, Allowed: 146.4, HeldBy: batch.HeldByAPI, Cuts: 2}
 	want := "Pace: 146/s at the end (started 10/s, highest 271/s), held by: API limit. The API allowed about 146/s; --rate 146 starts there next time (and never goes above it)."
-	if got := paceSummary(r, 3000); got != want {
+	if got := paceSummary(r); got != want {
 		t.Errorf("\n got %q\nwant %q", got, want)
 	}
-	if got := paceSummary(&batch.RateReport{HeldBy: batch.HeldByNothing}, 10); !strings.Contains(got, "held by: nothing.") {
+	if got := paceSummary(&batch.RateReport{HeldBy: batch.HeldByNothing}); !strings.Contains(got, "held by: nothing.") {
 		t.Errorf("no ceiling, nothing held it: %q", got)
 	}
-	if got := paceSummary(&batch.RateReport{Auto: true, Start: 10, Highest: 80, Final: 80, HeldBy: batch.HeldByNothing}, 10); !strings.Contains(got, "held by: nothing, still rising.") {
+	if got := paceSummary(&batch.RateReport{Auto: true, Start: 10, Highest: 80, Final: 80, HeldBy: batch.HeldByNothing}); !strings.Contains(got, "held by: nothing, still rising.") {
 		t.Errorf("auto, still rising: %q", got)
 	}
 	c := &batch.RateReport{Start: 0, Highest: 0, Final: 0, HeldBy: batch.HeldByConcurrency}
-	if got := paceSummary(c, 10); !strings.Contains(got, "no ceiling at the end") || !strings.Contains(got, "--concurrency, not the rate") || strings.Contains(got, "API allowed") {
+	if got := paceSummary(c); !strings.Contains(got, "no ceiling at the end") || !strings.Contains(got, "--concurrency, not the rate") || strings.Contains(got, "API allowed") {
 		t.Errorf("no ceiling, concurrency: %q", got)
 	}
 	n := &batch.RateReport{Start: 200, Highest: 200, Final: 200, HeldBy: batch.HeldByRate, Cuts: 1, Undone: 1, Noise: 0.08}
-	if got := paceSummary(n, 3000); !strings.Contains(got, "About 8% of answers were refusals that came whatever the pace") || strings.Contains(got, "API allowed") {
+	if got := paceSummary(n); !strings.Contains(got, "About 8% of answers were refusals that came whatever the pace") || strings.Contains(got, "API allowed") {
 		t.Errorf("refusals that were noise: %q", got)
 	}
-	if got := paceSummary(r, 0); got != "" {
+	if got := paceSummary(nil); got != "" {
 		t.Errorf("nothing sent: %q", got)
 	}
 }
@@ -473,7 +475,7 @@ func TestSummaryJSONOnlyFailure(t *testing.T) {
 	j := &job{o: &options{}, e: &env{stdout: &out}, plan: &batch.Plan{}, prefix: "r"}
 	why := "the JSON report could not be written (write r.json: no space left on device); the CSV report holds every row"
 	s := report.Summary{Total: 3, Final: 3, ByOutcome: map[batch.Outcome]int{batch.Canceled: 3}}
-	j.printSummary(s, exitAborted, &why, false, false, nil)
+	j.printSummary(s, &why, nil, false, nil)
 	got := out.String()
 	if !strings.Contains(got, "Error: "+why) || strings.Contains(got, "Stopped early") || strings.Contains(got, "finish the job") {
 		t.Errorf("summary:\n%s", got)
@@ -481,8 +483,24 @@ func TestSummaryJSONOnlyFailure(t *testing.T) {
 	s = report.Summary{Total: 3, Final: 1, NotFinal: 2, ByOutcome: map[batch.Outcome]int{batch.Canceled: 1, batch.NotAttempted: 2}}
 	out.Reset()
 	stop := "interrupted by SIGTERM"
-	j.printSummary(s, 143, &stop, false, true, nil)
+	j.printSummary(s, &stop, batch.ErrInterrupted, true, nil)
 	if !strings.Contains(out.String(), "Stopped early: "+stop) {
 		t.Errorf("summary of a stopped run:\n%s", out.String())
+	}
+}
+
+// TestNothingSentHasNoPace: a run that sent nothing (every row invalid)
+// tells of no pace, in the summary or in the JSON report.
+func TestNothingSentHasNoPace(t *testing.T) {
+	t.Parallel()
+	_, base := faketest.StartFake(t, fake.Options{})
+	dir := t.TempDir()
+	in := faketest.WriteFile(t, dir, "in.csv", "call_id\n..\n.\n")
+	res := runCmd(t, nil, "", "--base-url", base, "--report", filepath.Join(dir, "r"), in)
+	if res.code != 0 || strings.Contains(res.stdout, "Pace:") || !strings.Contains(res.stdout, "2 rows in") {
+		t.Errorf("exit %d, summary:\n%s", res.code, res.stdout)
+	}
+	if rep := readJSONReport(t, filepath.Join(dir, "r")); rep.Summary.Rate != nil || rep.Summary.Attempts != 0 {
+		t.Errorf("summary.rate %v after %d attempts, want null", rep.Summary.Rate, rep.Summary.Attempts)
 	}
 }

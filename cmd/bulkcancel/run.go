@@ -86,8 +86,7 @@ type job struct {
 	journal        *report.Journal // nil on a dry run
 	plan           *batch.Plan
 
-	sentNotFound   int  // rows sent in this run that ended not_found
-	wrongWorkspace bool // the wrong-workspace guard stopped the run
+	sentNotFound int // rows sent in this run that ended not_found
 }
 
 // run returns the exit code and, for exit 2 or a failure, the error to log.
@@ -367,7 +366,7 @@ func (j *job) finish(runErr, closeErr error, sig os.Signal) (int, error) {
 	finished := j.e.now()
 	sum := j.csv.Summary()
 	sum.Finish(finished.Sub(j.started))
-	if j.live != nil {
+	if j.live != nil && sum.Attempts > 0 { // nothing sent: no pace to tell of
 		r := j.live.Rate()
 		sum.Rate = &r
 	}
@@ -385,7 +384,6 @@ func (j *job) finish(runErr, closeErr error, sig os.Signal) (int, error) {
 	case errors.Is(runErr, batch.ErrTooManyFailures):
 		abort(exitAborted, runErr.Error())
 	case errors.Is(runErr, batch.ErrWrongWorkspace):
-		j.wrongWorkspace = true
 		abort(exitAborted, runErr.Error()+"; the key may belong to another workspace, or the IDs were read from the wrong column")
 	case errors.Is(runErr, batch.ErrInterrupted) && sig != nil:
 		abort(exitInterrupted+signalNumber(sig), "interrupted by "+signalName(sig))
@@ -395,7 +393,7 @@ func (j *job) finish(runErr, closeErr error, sig os.Signal) (int, error) {
 	var finish []string
 	if !j.o.dryRun && sum.NotFinal > 0 {
 		finish = j.finishArgs(j.prefix+".csv", nextPrefix(j.prefix, j.o.resume))
-		if j.wrongWorkspace {
+		if errors.Is(runErr, batch.ErrWrongWorkspace) {
 			// A plain --resume would stop again at the same guard.
 			finish = slices.Insert(finish, 1, "--expect-not-found")
 		}
@@ -421,7 +419,7 @@ func (j *job) finish(runErr, closeErr error, sig os.Signal) (int, error) {
 		abort(exitAborted, "the JSON report could not be written ("+jsonErr.Error()+"); the CSV report holds every row")
 	}
 	j.logEnd(sum, code, aborted)
-	j.printSummary(sum, code, aborted, errors.Is(runErr, batch.ErrUnauthorized), jsonErr == nil, finish)
+	j.printSummary(sum, aborted, runErr, jsonErr == nil, finish)
 	if jsonErr != nil {
 		return code, jsonErr
 	}
@@ -436,11 +434,7 @@ func (j *job) unwritable(err error) (int, error) {
 	j.log.Error().Str("report", j.prefix+".csv").Msg(why + "; nothing was sent")
 	w := j.e.stdout
 	fmt.Fprintf(w, "Stopped before the first request: %s.\n", why)
-	fmt.Fprintln(w, "Nothing was sent and no report was left. Once there is room, run the same command again:")
-	fmt.Fprintf(w, "  %s\n", shellJoin(j.finishArgs(j.o.resume, j.prefix)))
-	if j.o.input == "-" {
-		fmt.Fprintln(w, "  (pipe the same input to it again)")
-	}
+	j.printCommand("Nothing was sent and no report was left. Once there is room, run the same command again:", j.finishArgs(j.o.resume, j.prefix))
 	return exitAborted, nil
 }
 

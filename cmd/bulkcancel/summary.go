@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"net/url"
@@ -14,8 +15,9 @@ import (
 	"github.com/subverseai/bulkcancel/report"
 )
 
-// printSummary writes the short human summary to stdout.
-func (j *job) printSummary(s report.Summary, code int, aborted *string, keyRejected, jsonOK bool, finish []string) {
+// printSummary writes the short human summary to stdout: the counts, why
+// the run stopped (runErr, aborted), and the command that finishes it.
+func (j *job) printSummary(s report.Summary, aborted *string, runErr error, jsonOK bool, finish []string) {
 	w := j.e.stdout
 	c := j.plan.Counts
 	if j.o.dryRun {
@@ -50,7 +52,7 @@ func (j *job) printSummary(s report.Summary, code int, aborted *string, keyRejec
 			fmt.Fprintf(w, " Carried from %s without sending: %d.", j.o.resume, s.Carried)
 		}
 		fmt.Fprintln(w)
-		if line := paceSummary(s.Rate, s.Attempts); line != "" {
+		if line := paceSummary(s.Rate); line != "" {
 			fmt.Fprintln(w, line)
 		}
 	}
@@ -59,10 +61,14 @@ func (j *job) printSummary(s report.Summary, code int, aborted *string, keyRejec
 	} else {
 		fmt.Fprintf(w, "Report: %s.csv (the JSON report could not be written)\n", j.prefix)
 	}
+	wrongWorkspace := errors.Is(runErr, batch.ErrWrongWorkspace)
 	switch {
-	case j.wrongWorkspace:
-		j.printWrongWorkspace(s, *aborted, finish)
-		return
+	case wrongWorkspace:
+		fmt.Fprintf(w, "Stopped: %s.\n", *aborted)
+		fmt.Fprintf(w, "To check: look one of these IDs up in the SubVerse dashboard of the workspace this key belongs to, and check that %s holds the call IDs (--column).\n", j.columnRead())
+		// A --resume would carry the not_found rows as final, which is
+		// right only when the calls are really gone.
+		fmt.Fprintln(w, "Once the key or the column is right, run the job again with a new --report, not --resume: --resume would carry these not_found rows as final.")
 	case aborted != nil && s.NotFinal == 0:
 		fmt.Fprintf(w, "Error: %s.\n", *aborted) // every row done: nothing stopped early
 	case aborted != nil:
@@ -78,34 +84,23 @@ func (j *job) printSummary(s report.Summary, code int, aborted *string, keyRejec
 		}
 		fmt.Fprintln(w, ".")
 	}
-	if finish != nil {
-		if keyRejected {
-			fmt.Fprintln(w, "Fix the key, then finish the job with:")
-		} else {
-			fmt.Fprintln(w, "To finish the job (final rows are not sent again), run:")
-		}
-		fmt.Fprintf(w, "  %s\n", shellJoin(finish))
-		if j.o.input == "-" {
-			fmt.Fprintln(w, "  (pipe the same input to it again)")
-		}
+	switch {
+	case finish == nil:
+	case wrongWorkspace:
+		j.printCommand("If these calls may really all be gone, finish the job with:", finish)
+	case errors.Is(runErr, batch.ErrUnauthorized):
+		j.printCommand("Fix the key, then finish the job with:", finish)
+	default:
+		j.printCommand("To finish the job (final rows are not sent again), run:", finish)
 	}
 }
 
-// printWrongWorkspace ends the summary of a run the wrong-workspace guard
-// stopped: the likely causes, how to check them, and how to go on. A
-// --resume would carry the not_found rows as final, which is right only
-// when the calls are really gone.
-func (j *job) printWrongWorkspace(s report.Summary, why string, finish []string) {
-	w := j.e.stdout
-	fmt.Fprintf(w, "Stopped: %s.\n", why)
-	fmt.Fprintf(w, "To check: look one of these IDs up in the SubVerse dashboard of the workspace this key belongs to, and check that %s holds the call IDs (--column).\n", j.columnRead())
-	fmt.Fprintln(w, "Once the key or the column is right, run the job again with a new --report, not --resume: --resume would carry these not_found rows as final.")
-	if finish != nil {
-		fmt.Fprintln(w, "If these calls may really all be gone, finish the job with:")
-		fmt.Fprintf(w, "  %s\n", shellJoin(finish))
-		if j.o.input == "-" {
-			fmt.Fprintln(w, "  (pipe the same input to it again)")
-		}
+// printCommand prints lead and then args as one shell command line.
+func (j *job) printCommand(lead string, args []string) {
+	fmt.Fprintln(j.e.stdout, lead)
+	fmt.Fprintf(j.e.stdout, "  %s\n", shellJoin(args))
+	if j.o.input == "-" {
+		fmt.Fprintln(j.e.stdout, "  (pipe the same input to it again)")
 	}
 }
 
@@ -207,8 +202,8 @@ func host(base string) string {
 
 // paceSummary says how the pace went, for people: where it ended, what
 // held it, and what the API allowed, which a later --rate can start at.
-func paceSummary(r *batch.RateReport, attempts int) string {
-	if r == nil || attempts == 0 {
+func paceSummary(r *batch.RateReport) string {
+	if r == nil {
 		return ""
 	}
 	rate := func(v float64) string {

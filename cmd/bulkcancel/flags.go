@@ -92,7 +92,7 @@ func newFlagSet(o *options, getenv func(string) string) *flag.FlagSet {
 	fs.BoolVar(&o.noHeader, "no-header", false, "the file has no header row; IDs are in the first column")
 	fs.IntVar(&o.concurrency, "concurrency", d.Concurrency, "most requests in flight at once")
 	o.rate = rateFlag{auto: d.AutoRate, n: d.Rate}
-	fs.Var(&o.rate, "rate", "requests per second, retries included: auto finds the API's limit (starts at 10/s, rises while answers are good, backs off on pushback); a number N is a ceiling that still backs off; 0 is no ceiling")
+	fs.Var(&o.rate, "rate", fmt.Sprintf("requests per second, retries included: auto finds the API's limit (starts at %d/s, rises while answers are good, backs off on pushback); a number N is a ceiling that still backs off; 0 is no ceiling", batch.AutoStartRate))
 	fs.Float64Var(&o.maxRate, "max-rate", d.MaxRate, "with --rate auto, the highest rate it may reach; 0 means none")
 	fs.IntVar(&o.burst, "burst", d.Burst, "token-bucket burst")
 	fs.IntVar(&o.maxAttempts, "max-attempts", d.MaxAttempts, "attempts per ID, the first included")
@@ -371,18 +371,18 @@ Examples:
   # Check first: read and validate everything, print the plan, send nothing
   SUBVERSE_API_KEY=... bulkcancel --dry-run calls.csv
 
-  # Abort a campaign: cancel every queued call in calls.csv, at most 20 requests a second
-  SUBVERSE_API_KEY=... bulkcancel --rate 20 --report abort-0412 calls.csv
+  # Abort a campaign: cancel every queued call in calls.csv, as fast as the API allows
+  SUBVERSE_API_KEY=... bulkcancel --report abort-0412 calls.csv
 
   # From cron: no terminal, so JSON logs and no question; flock keeps runs from overlapping
   */15 * * * * cd /var/lib/bulkcancel && flock -n /run/lock/bulkcancel.lock bulkcancel --api-key-file /etc/bulkcancel/key cancel.csv >>bulkcancel.log 2>&1
 
   # Finish a run that stopped, as its summary prints it: same input, send only what is not final
-  bulkcancel --resume abort-0412.csv --report abort-0412-b calls.csv
+  bulkcancel --base-url https://api.subverseai.com/api --resume abort-0412.csv --report abort-0412-2 calls.csv
 
 Exit status: 0 all rows final; 1 some rows not final (rerun with --resume); 2 usage or input
 error, nothing sent; 3 aborted (key rejected, failure rate, none of the first IDs found for
-this key, report not writable); 129/130/143 interrupted by SIGHUP/SIGINT/SIGTERM.
+this key, nothing reaches the API, report not writable); 129/130/143 interrupted by SIGHUP/SIGINT/SIGTERM.
 `
 
 func writeHelp(w io.Writer, getenv func(string) string) {

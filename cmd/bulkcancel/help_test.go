@@ -72,7 +72,9 @@ func TestTTYHelp(t *testing.T) {
 			}
 		}
 		checkSays(t, arg, help, "Input:", "API:", "Pace and retries:", "Safety:", "Output:", "Examples:",
-			"Abort a campaign", "From cron", "--resume", "Check first", "bulkcancel --dry-run calls.csv", "Outcomes")
+			"Abort a campaign", "From cron", "--resume", "Check first", "bulkcancel --dry-run calls.csv", "Outcomes",
+			// the finish command as nextPrefix names it, and every exit 3
+			"--resume abort-0412.csv --report "+nextPrefix("abort-0412", ""), "nothing reaches the API")
 		examples := help[strings.Index(help, "Examples:"):]
 		if n := strings.Count(examples, "\n  # "); n != 4 {
 			t.Errorf("%s: %d examples, want 4", arg, n)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"errors"
 	"flag"
 	"fmt"
@@ -292,7 +291,7 @@ func (o *options) check() error {
 		return err
 	}
 	if strings.EqualFold(strings.TrimSpace(o.column), "auto") {
-		o.column = "" // batch.InputOptions: "" finds the column by its name
+		o.column = "auto"
 	}
 	if err := o.batchConfig().Validate(); err != nil {
 		return usagef("%s", err)
@@ -332,7 +331,7 @@ func (o *options) batchConfig() batch.Config {
 func (o *options) configJSON(keySource, prefix string) map[string]any {
 	return map[string]any{
 		"base_url": o.baseURL, "api_key_file": o.apiKeyFile, "api_key_source": keySource,
-		"column": cmp.Or(o.column, "auto"), "delimiter": o.delimiter, "no_header": o.noHeader,
+		"column": o.column, "delimiter": o.delimiter, "no_header": o.noHeader,
 		"concurrency": o.concurrency, "rate": o.rate.json(), "max_rate": o.maxRate, "burst": o.burst, "max_attempts": o.maxAttempts,
 		"timeout": o.timeout.String(), "max_backoff": o.maxBackoff.String(),
 		"report": prefix, "resume": o.resume, "dry_run": o.dryRun, "yes": o.yes,

@@ -323,6 +323,9 @@ func isDir(path string) bool {
 
 func (j *job) readInput() (*batch.Input, error) {
 	opt := batch.InputOptions{Column: j.o.column, NoHeader: j.o.noHeader, Delimiter: j.o.delim}
+	if opt.Column == "auto" {
+		opt.Column = "" // found by its name
+	}
 	if j.o.input == "-" {
 		return batch.ReadInput(j.e.stdin, "-", opt)
 	}

@@ -129,9 +129,6 @@ func (j *job) finishArgs(resume, prefix string) []string {
 			args = append(args, "--"+f.Name+"="+v)
 			return
 		}
-		if f.Name == "column" && v == "" {
-			v = "auto"
-		}
 		args = append(args, "--"+f.Name, v)
 	})
 	if resume != "" {

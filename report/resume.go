@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -77,6 +78,9 @@ func (r *Resume) Lookup(id string) (batch.Result, bool) {
 func ReadResume(path string) (*Resume, error) {
 	f, err := os.Open(path)
 	if err != nil {
+		if err := jsonGiven(path, nil); err != nil {
+			return nil, err
+		}
 		hint := "--resume takes the PREFIX.csv of an earlier run"
 		if errors.Is(err, os.ErrNotExist) {
 			hint += "; a run killed before its first request leaves none: resume from the report that run resumed from, if any"
@@ -84,6 +88,9 @@ func ReadResume(path string) (*Resume, error) {
 		return nil, &batch.InputError{File: path, Cause: "cannot open the report to resume from: " + errors.Unwrap(err).Error(), Hint: hint}
 	}
 	defer f.Close()
+	if err := jsonGiven(path, f); err != nil {
+		return nil, err
+	}
 	st, err := f.Stat()
 	if err != nil {
 		return nil, &batch.InputError{File: path, Cause: err.Error()}
@@ -188,6 +195,32 @@ func resumeError(path string, err error) error {
 			Hint: "this line was not written by bulkcancel as it stands; fix or remove it"}
 	}
 	return &batch.InputError{File: path, Cause: err.Error()}
+}
+
+// jsonGiven refuses a JSON report where the CSV report is wanted: by its
+// name, when it or the CSV beside it exists (f is nil when path could not
+// be opened), or by a first character of "{".
+func jsonGiven(path string, f *os.File) error {
+	ext := filepath.Ext(path)
+	csvPath := strings.TrimSuffix(path, ext) + ".csv"
+	isJSON := strings.EqualFold(ext, ".json")
+	switch {
+	case f == nil:
+		_, err := os.Stat(csvPath)
+		isJSON = isJSON && err == nil
+	case !isJSON:
+		b := make([]byte, 512)
+		n, _ := f.ReadAt(b, 0)
+		isJSON = strings.HasPrefix(strings.TrimLeft(string(b[:n]), "\ufeff \t\r\n"), "{")
+	}
+	if !isJSON {
+		return nil
+	}
+	hint := "pass the PREFIX.csv the same run wrote"
+	if strings.EqualFold(ext, ".json") {
+		hint = "pass --resume " + batch.ShellQuote(csvPath)
+	}
+	return &batch.InputError{File: path, Cause: "this is a JSON report; --resume takes the CSV report (PREFIX.csv), which records every row", Hint: hint}
 }
 
 // checkHeader says which of columns the header lacks.

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -251,9 +250,6 @@ func (j *job) prepare() error {
 			Msgf("the first line has no comma: reading fields separated by %s (--delimiter sets it)", batch.DelimiterName(j.in.Delimiter))
 	}
 	if j.o.resume != "" {
-		if err := checkResumeIsCSV(j.o.resume); err != nil {
-			return err
-		}
 		if j.resume, err = report.ReadResume(j.o.resume); err != nil {
 			return err
 		}
@@ -288,32 +284,6 @@ func (j *job) prepare() error {
 		return fmt.Errorf("report %s already exists; choose another --report prefix (reports are never overwritten)", p)
 	}
 	return nil
-}
-
-// checkResumeIsCSV refuses a JSON report given to --resume (by its name,
-// or by a first character of "{"), pointing at the CSV beside it.
-func checkResumeIsCSV(path string) error {
-	ext := filepath.Ext(path)
-	isJSON := strings.EqualFold(ext, ".json")
-	if isJSON && !exists(path) && !exists(strings.TrimSuffix(path, ext)+".csv") {
-		return nil // neither report is there: opening it says so
-	}
-	if !isJSON {
-		if f, err := os.Open(path); err == nil {
-			b := make([]byte, 512)
-			n, _ := io.ReadFull(f, b)
-			f.Close()
-			isJSON = strings.HasPrefix(strings.TrimLeft(string(b[:n]), "\ufeff \t\r\n"), "{")
-		}
-	}
-	if !isJSON {
-		return nil
-	}
-	hint := "pass the PREFIX.csv the same run wrote"
-	if strings.EqualFold(ext, ".json") {
-		hint = "pass --resume " + batch.ShellQuote(strings.TrimSuffix(path, ext)+".csv")
-	}
-	return &batch.InputError{File: path, Cause: "this is a JSON report; --resume takes the CSV report (PREFIX.csv), which records every row", Hint: hint}
 }
 
 func isDir(path string) bool {

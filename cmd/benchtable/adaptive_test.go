@@ -153,7 +153,7 @@ func testCell(limit float64, calls, canceled int, span time.Duration, requests, 
 	}
 	return &cell{what: "limit", rate: "auto", limit: limit, calls: calls, procs: 1, cutoff: time.Minute, wall: span,
 		stats: fakeStats{Cancels: int64(canceled), CancelRequests: int64(requests), TooManyRequests: int64(too),
-			FirstCancel: &first, LastCancel: &last},
+			FirstCancel: &first, LastCancel: &last, Goodput: float64(canceled) / span.Seconds()},
 		timeline: timeline{Start: &first, SlotText: "10ms", Requests: req, Limited: slots(len(req), 0)},
 		runs:     []procRun{{exit: 0}}}
 }
@@ -220,7 +220,7 @@ func TestAdaptiveRows(t *testing.T) {
 			t.Errorf("row %d:\n got %q\nwant %q", i, rows[i], want[i])
 		}
 	}
-	auto.stats.Cancels = 500000 // 0.83 of --rate 0
+	auto.stats.Cancels, auto.stats.Goodput = 500000, 500000/time.Minute.Seconds() // 0.83 of --rate 0
 	if r := adaptiveRows(&adaptiveResults{noLimit: []*cell{base, auto}}); r[1][5] != "0.83 × `--rate 0` ✗" || r[1][8] != "**no**" {
 		t.Errorf("slow auto row = %q", r[1])
 	}

@@ -199,6 +199,7 @@ type fakeStats struct {
 	TooManyRequests int64      `json:"too_many_requests"`
 	FirstCancel     *time.Time `json:"first_cancel"`
 	LastCancel      *time.Time `json:"last_cancel"`
+	Goodput         float64    `json:"goodput"` // calls canceled per second, first to last cancel request
 }
 
 // ArrivalRate is (requests-1)/(last arrival - first arrival): the rate

@@ -148,11 +148,12 @@ func (s progressStats) paceText() string {
 	if !math.IsInf(s.Pace, 1) {
 		pace = trimRate(s.Pace) + "/s"
 	}
-	return "pace " + pace + ": " + heldLabel(s.HeldBy)
+	return "pace " + pace + ": " + heldLabel(s.HeldBy, math.IsInf(s.Pace, 1))
 }
 
-// heldLabel names what holds the pace, for the bar and the summary.
-func heldLabel(h batch.HeldBy) string {
+// heldLabel names what holds the pace, for the bar and the summary; with
+// no ceiling and nothing holding it, nothing does, else it is rising.
+func heldLabel(h batch.HeldBy, noCeiling bool) string {
 	switch h {
 	case batch.HeldByAPI:
 		return "API limit"
@@ -164,6 +165,9 @@ func heldLabel(h batch.HeldBy) string {
 		return "--rate"
 	case batch.HeldByMaxRate:
 		return "--max-rate"
+	}
+	if noCeiling {
+		return "nothing"
 	}
 	return "rising"
 }

@@ -211,6 +211,9 @@ func TestProgressBarText(t *testing.T) {
 	if got := s.paceText(); got != "pace no ceiling: --concurrency" {
 		t.Errorf("no ceiling: %q", got)
 	}
+	if s.HeldBy = batch.HeldByNothing; s.paceText() != "pace no ceiling: nothing" {
+		t.Errorf("no ceiling, nothing holds it: %q", s.paceText())
+	}
 }
 
 // TestProgressLogLine drives the off-terminal progress through its tick

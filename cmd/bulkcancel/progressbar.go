@@ -17,8 +17,9 @@ import (
 // barText is what follows the bar, in at most width columns: rows, rate,
 // the pace and what holds it, retries, ETA (or the elapsed time once done
 // or stopped), canceled and not final. When they do not all fit, the
-// retries go first, then the rate, canceled, the ETA and not final; the
-// pace (which says whether the API or the tool sets it) and the rows stay.
+// retries go first, then the rate, canceled, the ETA, not final and,
+// last, the pace (which says whether the API or the tool sets it); the
+// rows stay.
 func (s progressStats) barText(width int) string {
 	const (
 		rows = iota

@@ -209,11 +209,8 @@ func paceSummary(r *batch.RateReport) string {
 		}
 		return trimRate(v) + "/s"
 	}
-	held := heldLabel(r.HeldBy)
-	switch {
-	case r.HeldBy == batch.HeldByNothing && r.Final == 0:
-		held = "nothing"
-	case r.HeldBy == batch.HeldByNothing:
+	held := heldLabel(r.HeldBy, r.Final == 0)
+	if held == "rising" {
 		held = "nothing, still rising"
 	}
 	line := fmt.Sprintf("Pace: %s at the end (started %s, highest %s), held by: %s.", rate(r.Final), rate(r.Start), rate(r.Highest), held)

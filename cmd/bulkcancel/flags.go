@@ -327,11 +327,12 @@ func (o *options) batchConfig() batch.Config {
 }
 
 // configJSON is every setting for the JSON report, keyed by flag name in
-// snake_case. It never holds the key, only where it came from.
-func (o *options) configJSON(keySource, prefix string) map[string]any {
+// snake_case, with the delimiter the input was read with (found from its
+// first line under auto). It never holds the key, only where it came from.
+func (o *options) configJSON(keySource, prefix string, delim rune) map[string]any {
 	return map[string]any{
 		"base_url": o.baseURL, "api_key_file": o.apiKeyFile, "api_key_source": keySource,
-		"column": o.column, "delimiter": o.delimiter, "no_header": o.noHeader,
+		"column": o.column, "delimiter": batch.DelimiterName(delim), "no_header": o.noHeader,
 		"concurrency": o.concurrency, "rate": o.rate.json(), "max_rate": o.maxRate, "burst": o.burst, "max_attempts": o.maxAttempts,
 		"timeout": o.timeout.String(), "max_backoff": o.maxBackoff.String(),
 		"report": prefix, "resume": o.resume, "dry_run": o.dryRun, "yes": o.yes,

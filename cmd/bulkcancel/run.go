@@ -371,12 +371,10 @@ func (j *job) finish(runErr, closeErr error, sig os.Signal) (int, error) {
 			finish = slices.Insert(finish, 1, "--expect-not-found")
 		}
 	}
-	config := j.o.configJSON(j.keySource, j.prefix)
-	config["delimiter"] = batch.DelimiterName(j.in.Delimiter) // the one used: found from the first line with auto
 	meta := report.Meta{
 		RunID: j.runID, Version: buildVersion(), StartedAt: j.started.UTC(), FinishedAt: finished.UTC(),
 		Input:   report.Input{Path: j.o.input, SHA256: j.in.SHA256, Rows: j.in.Len()},
-		Config:  config,
+		Config:  j.o.configJSON(j.keySource, j.prefix, j.in.Delimiter),
 		Summary: sum, Aborted: aborted, ExitCode: code, FinishCommand: finish,
 	}
 	jsonErr := report.WriteJSON(j.prefix+".json", meta, j.prefix+".csv")

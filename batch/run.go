@@ -179,23 +179,20 @@ func Run(ctx context.Context, cfg Config, client *Client, jobs iter.Seq[Job], si
 	// The stop rules are applied where the result is, before it queues
 	// for the sink, so dispatch stops at once.
 	rule, guard := &failureRule{cfg: cfg}, newNotFoundGuard(cfg)
-	finish := func(it *item) {
-		r := it.r
-		if err := unreach.add(r, it.connected, client.host); err != nil && stopCtx.Err() == nil {
-			cfg.Log.Error().Err(err).Msg("nothing reaches the API: stopping the run")
+	trip := func(err error, msg string) { // the first rule to trip stops the run
+		if err != nil && stopCtx.Err() == nil {
+			cfg.Log.Error().Err(err).Msg(msg)
 			stop(err)
 		}
+	}
+	finish := func(it *item) {
+		r := it.r
+		trip(unreach.add(r, it.connected, client.host), "nothing reaches the API: stopping the run")
 		if r.Outcome == Unauthorized {
 			stop(ErrUnauthorized)
 		}
-		if err := rule.add(r); err != nil && stopCtx.Err() == nil {
-			cfg.Log.Error().Err(err).Msg("failure rate over the limit: stopping the run")
-			stop(err)
-		}
-		if err := guard.add(r); err != nil && stopCtx.Err() == nil {
-			cfg.Log.Error().Err(err).Msg("stopping the run: check the key's workspace and the ID column")
-			stop(err)
-		}
+		trip(rule.add(r), "failure rate over the limit: stopping the run")
+		trip(guard.add(r), "stopping the run: check the key's workspace and the ID column")
 		results <- r
 		<-slots
 		open.Done()

@@ -464,6 +464,9 @@ func TestPaceSummary(t *testing.T) {
 	if got := paceSummary(n); !strings.Contains(got, "About 8% of answers were refusals that came whatever the pace") || strings.Contains(got, "API allowed") {
 		t.Errorf("refusals that were noise: %q", got)
 	}
+	if got := paceSummary(&batch.RateReport{HeldBy: batch.HeldByNothing, Noise: 0.004}); !strings.Contains(got, "About 0.4% of answers") {
+		t.Errorf("a small share of noise reads as none: %q", got)
+	}
 	if got := paceSummary(nil); got != "" {
 		t.Errorf("nothing sent: %q", got)
 	}

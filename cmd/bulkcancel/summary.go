@@ -218,7 +218,7 @@ func paceSummary(r *batch.RateReport) string {
 		line += fmt.Sprintf(" The API allowed about %s; --rate %s starts there next time (and never goes above it).", rate(r.Allowed), trimRate(r.Allowed))
 	}
 	if r.Noise > 0 {
-		line += fmt.Sprintf(" About %.0f%% of answers were refusals that came whatever the pace (a 503, or a 429 naming no Retry-After): a fault of the API, not its limit, so they did not hold the pace down.", r.Noise*100)
+		line += fmt.Sprintf(" About %s%% of answers were refusals that came whatever the pace (a 503, or a 429 naming no Retry-After): a fault of the API, not its limit, so they did not hold the pace down.", trimRate(r.Noise*100))
 	}
 	if r.HeldBy == batch.HeldByConcurrency {
 		line += " Every request slot was busy: --concurrency, not the rate, set the pace."

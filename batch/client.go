@@ -167,6 +167,9 @@ func (c *Client) Cancel(ctx context.Context, id string) (a Attempt) {
 	return a
 }
 
+// Host is the API's host, as the base URL names it.
+func (c *Client) Host() string { return c.host }
+
 // ShortKey is the length under which a key is redacted only where it
 // stands whole: a key of a few characters ("k", "1") also occurs inside
 // ordinary words and numbers, which must stay readable.

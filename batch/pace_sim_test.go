@@ -82,11 +82,6 @@ func (r simResult) String() string {
 		r.goodput, r.limitShare, r.share429*100, r.requests, r.to90, r.report)
 }
 
-// simulate runs calls rows against api with cfg, answers taking latency.
-func simulate(cfg Config, api *simAPI, calls int, latency time.Duration, trace func(string, ...any)) simResult {
-	return simulateShards(cfg, 1, api, calls, latency, trace)
-}
-
 // simRow is one row of a simulated run.
 type simRow struct {
 	n       int
@@ -261,14 +256,39 @@ func simulateShards(cfg Config, shards int, api *simAPI, calls int, latency time
 	return res
 }
 
+// runSim runs calls rows over shards processes with cfg against api
+// (1 ms answers), tracing under -v, and checks what every cell must hold:
+// every call canceled, 429s at most 5 % of requests.
+func runSim(t *testing.T, cfg Config, shards int, api simAPI, calls int) simResult {
+	t.Helper()
+	var trace func(string, ...any)
+	if testing.Verbose() {
+		trace = t.Logf
+	}
+	r := simulateShards(cfg, shards, &api, calls, time.Millisecond, trace)
+	t.Logf("%s", r)
+	if r.canceled != calls {
+		t.Errorf("%d of %d canceled", r.canceled, calls)
+	}
+	if r.share429 > 0.05 {
+		t.Errorf("429s are %.1f%% of requests, want at most 5%%", r.share429*100)
+	}
+	return r
+}
+
+func simConfig() Config {
+	cfg := testConfig()
+	cfg.Concurrency, cfg.MaxAttempts = 32, 20
+	return cfg
+}
+
 func TestPacerSimulatedLimits(t *testing.T) {
 	t.Parallel()
-	type cell struct {
+	cells := []struct {
 		name  string
 		api   simAPI
 		calls int
-	}
-	cells := []cell{
+	}{
 		{"bucket 150/s Retry-After", simAPI{limit: 150, burst: 15, retryAfter: true}, 3000},
 		{"window 150/s 2s Retry-After", simAPI{limit: 150, window: 2 * time.Second, retryAfter: true}, 3000},
 		{"bucket 150/s no Retry-After", simAPI{limit: 150, burst: 15}, 3000},
@@ -280,32 +300,19 @@ func TestPacerSimulatedLimits(t *testing.T) {
 		for _, mode := range []string{"auto", "7x"} {
 			t.Run(c.name+" "+mode, func(t *testing.T) {
 				t.Parallel()
-				cfg := testConfig()
-				cfg.Concurrency, cfg.MaxAttempts = 32, 20
+				cfg := simConfig()
 				if mode == "auto" {
 					cfg.AutoRate = true
 				} else {
 					cfg.Rate = 7 * c.api.limit
 				}
-				api := c.api
-				var trace func(string, ...any)
-				if testing.Verbose() {
-					trace = t.Logf
-				}
-				r := simulate(cfg, &api, c.calls, time.Millisecond, trace)
-				t.Logf("%s %s: %s", c.name, mode, r)
-				if r.canceled != c.calls {
-					t.Errorf("%d of %d canceled", r.canceled, c.calls)
-				}
+				r := runSim(t, cfg, 1, c.api, c.calls)
 				// Asking for more than the API allows never gives much less
 				// than it allows. The model is deterministic, so the floor
 				// sits just under the figures it gives; the benchmarks hold
 				// the binary to 0.90.
 				if r.limitShare < 0.83 {
 					t.Errorf("goodput %.2f of the limit, want at least 0.83", r.limitShare)
-				}
-				if r.share429 > 0.05 {
-					t.Errorf("429s are %.1f%% of requests, want at most 5%%", r.share429*100)
 				}
 				if r.to90 < 0 || r.to90 > 5*time.Second {
 					t.Errorf("90%% of the limit reached after %s, want within 5s", r.to90)
@@ -335,24 +342,13 @@ func TestPacerSimulatedNoise(t *testing.T) {
 	for _, c := range cells {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			cfg := testConfig()
-			cfg.Concurrency, cfg.MaxAttempts = 32, 20
+			cfg := simConfig()
 			c.cfg(&cfg)
-			api := c.api
-			var trace func(string, ...any)
-			if testing.Verbose() {
-				trace = t.Logf
-			}
-			const calls = 6000
-			r := simulate(cfg, &api, calls, time.Millisecond, trace)
-			t.Logf("%s: %s", c.name, r)
-			if r.canceled != calls {
-				t.Errorf("%d of %d canceled", r.canceled, calls)
-			}
+			r := runSim(t, cfg, 1, c.api, 6000)
 			if r.goodput < c.want {
 				t.Errorf("goodput %.1f/s, want at least %.1f/s", r.goodput, c.want)
 			}
-			if api.limit == 0 && r.report.Allowed != 0 {
+			if c.api.limit == 0 && r.report.Allowed != 0 {
 				t.Errorf("the report says the API allowed %.1f/s; it has no limit", r.report.Allowed)
 			}
 			if r.report.Noise == 0 {
@@ -365,30 +361,12 @@ func TestPacerSimulatedNoise(t *testing.T) {
 // Four processes (--shard K/4) with --rate auto share one key's limit.
 func TestPacerSimulatedShards(t *testing.T) {
 	t.Parallel()
-	for _, c := range []struct {
-		name string
-		api  simAPI
-	}{
-		{"bucket 150/s Retry-After", simAPI{limit: 150, burst: 15, retryAfter: true}},
-		{"bucket 150/s no Retry-After", simAPI{limit: 150, burst: 15}},
-	} {
-		t.Run(c.name, func(t *testing.T) {
+	for _, api := range []simAPI{{limit: 150, burst: 15, retryAfter: true}, {limit: 150, burst: 15}} {
+		t.Run(fmt.Sprintf("Retry-After %v", api.retryAfter), func(t *testing.T) {
 			t.Parallel()
-			cfg := testConfig()
-			cfg.Concurrency, cfg.MaxAttempts, cfg.AutoRate = 32, 20, true
-			api := c.api
-			var trace func(string, ...any)
-			if testing.Verbose() {
-				trace = t.Logf
-			}
-			r := simulateShards(cfg, 4, &api, 3000, time.Millisecond, trace)
-			t.Logf("4 shards, %s: %s", c.name, r)
-			if r.canceled != 3000 {
-				t.Errorf("%d of 3000 canceled", r.canceled)
-			}
-			if r.share429 > 0.05 {
-				t.Errorf("429s are %.1f%% of requests, want at most 5%%", r.share429*100)
-			}
+			cfg := simConfig()
+			cfg.AutoRate = true
+			runSim(t, cfg, 4, api, 3000)
 		})
 	}
 }

@@ -30,11 +30,8 @@ func newUnreachableRule(cfg Config) *unreachableRule {
 	return &unreachableRule{need: max(1, min(cfg.MinSample, cfg.Concurrency))}
 }
 
-// attempt records one attempt's end.
-func (u *unreachableRule) attempt(a Attempt) {
-	if connectFailure(a) {
-		return
-	}
+// reached records that an attempt of the run connected.
+func (u *unreachableRule) reached() {
 	u.mu.Lock()
 	u.connected = true
 	u.mu.Unlock()

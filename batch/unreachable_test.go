@@ -56,8 +56,10 @@ func TestUnreachableRuleOffOnceConnected(t *testing.T) {
 	refused := Attempt{Err: &net.OpError{Op: "dial", Err: errors.New("connection refused")}}
 	row := Result{Outcome: TransportError, Attempts: 1}
 
+	if !connectFailure(refused) || connectFailure(Attempt{HTTPStatus: 500}) {
+		t.Fatal("a refused dial is a connect failure; an answer is none")
+	}
 	u := newUnreachableRule(cfg)
-	u.attempt(refused)
 	if err := u.add(row, false, "h"); err != nil {
 		t.Fatalf("tripped after 1 of 2 rows: %v", err)
 	}
@@ -66,7 +68,7 @@ func TestUnreachableRuleOffOnceConnected(t *testing.T) {
 	}
 
 	u = newUnreachableRule(cfg)
-	u.attempt(Attempt{HTTPStatus: 500}) // an answer came
+	u.reached() // an answer came
 	u.add(row, false, "h")
 	if err := u.add(row, false, "h"); err != nil {
 		t.Errorf("tripped after an answer had come: %v", err)

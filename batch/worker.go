@@ -58,8 +58,10 @@ func (w *worker) attempt(stopCtx, reqCtx context.Context, it *item) (wait time.D
 	a := w.client.Cancel(actx, it.job.ID)
 	cancel()
 	w.pace.answer(w.cfg.Clock.Now(), sentAt, a)
-	w.unreach.attempt(a)
-	it.connected = it.connected || !connectFailure(a)
+	if !connectFailure(a) {
+		it.connected = true
+		w.unreach.reached()
+	}
 	if n == 1 {
 		r.StartedAt = a.Start.UTC().Truncate(time.Millisecond) // the report's precision, so a resumed row reads back the same
 	}

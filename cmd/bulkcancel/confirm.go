@@ -28,7 +28,7 @@ func (j *job) confirm() bool {
 	defer tty.Close() // also ends the read below if a signal came first
 
 	fmt.Fprintf(tty, "%s\n", j.planLine())
-	fmt.Fprintf(tty, "Cancel %s at %s? [y/N] ", countNoun(c.Send, "call"), host(j.o.baseURL))
+	fmt.Fprintf(tty, "Cancel %s at %s? [y/N] ", countNoun(c.Send, "call"), j.client.Host())
 	answer := make(chan string, 1)
 	go func() { answer <- readAnswer(tty) }()
 	select {

@@ -3,7 +3,6 @@ package main
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"runtime"
 	"strings"
 	"time"
 
@@ -48,8 +47,6 @@ func newRunID() string {
 	rand.Read(b)
 	return time.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:4])
 }
-
-func goVersion() string { return runtime.Version() }
 
 func (j *job) logStart() {
 	c := j.plan.Counts

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -22,7 +21,7 @@ func (j *job) printSummary(s report.Summary, aborted *string, runErr error, json
 	c := j.plan.Counts
 	if j.o.dryRun {
 		fmt.Fprintf(w, "Dry run: nothing was sent.\n")
-		fmt.Fprintf(w, "Would send %d of %d rows to %s.\n", c.Send, c.Rows, host(j.o.baseURL))
+		fmt.Fprintf(w, "Would send %d of %d rows to %s.\n", c.Send, c.Rows, j.client.Host())
 		if c.Send > 0 {
 			fmt.Fprintf(w, "%s\n", paceEstimate(c.Send, j.o.rate, j.o.maxRate))
 		}
@@ -177,24 +176,11 @@ func nextPrefix(prefix, resumed string) string {
 // when none does.
 func existingReport(prefix string) string {
 	for _, p := range []string{prefix + ".csv", prefix + ".json", report.JournalPath(prefix + ".csv")} {
-		if exists(p) {
+		if _, err := os.Lstat(p); err == nil {
 			return p
 		}
 	}
 	return ""
-}
-
-func exists(path string) bool {
-	_, err := os.Lstat(path)
-	return err == nil
-}
-
-func host(base string) string {
-	u, err := url.Parse(base)
-	if err != nil || u.Host == "" {
-		return base
-	}
-	return u.Host
 }
 
 // paceSummary says how the pace went, for people: where it ended, what

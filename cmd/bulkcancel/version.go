@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"runtime"
 	"runtime/debug"
 
 	"github.com/subverseai/bulkcancel/cmd/internal/buildinfo"
@@ -11,9 +12,9 @@ import (
 func versionLine() string {
 	v, c := versionInfo()
 	if c == "" {
-		return fmt.Sprintf("bulkcancel %s (%s)", v, goVersion())
+		return fmt.Sprintf("bulkcancel %s (%s)", v, runtime.Version())
 	}
-	return fmt.Sprintf("bulkcancel %s (commit %s, %s)", v, c, goVersion())
+	return fmt.Sprintf("bulkcancel %s (commit %s, %s)", v, c, runtime.Version())
 }
 
 // versionInfo is the version and commit of this build: the ones stamped by

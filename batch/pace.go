@@ -300,7 +300,7 @@ func (p *pacer) answer(now, sentAt time.Time, a Attempt) {
 		if explicit {
 			p.limitSeen = true // the API's word
 		}
-		p.cut(now, bare)
+		p.cut(now, bare, pauseFor)
 	} else if p.probe != nil {
 		p.judge(now)
 	}
@@ -414,7 +414,7 @@ func (p *pacer) headerCap(q Quota) {
 // the cubic then levels off there. Without, it halves the pace (quarters
 // it when the pushback came at once) and starts slow start again from
 // there, as TCP does after a loss it cannot measure.
-func (p *pacer) cut(now time.Time, bare bool) {
+func (p *pacer) cut(now time.Time, bare bool, named time.Duration) {
 	since := now.Sub(p.lastCut)
 	p.lastCut = now
 	p.cuts++
@@ -440,12 +440,20 @@ func (p *pacer) cut(now time.Time, bare bool) {
 	if math.IsInf(base, 1) || base <= 0 {
 		base = p.floor
 	}
-	est := 0.0
+	est, wait := 0.0, time.Duration(0)
 	switch {
 	case since < estimateMinSpan && p.est > 0:
 		est = p.est // pushed back again soon after a cut: the last estimate stands
 	case active >= estimateMinSpan.Seconds() && answers >= estimateMin:
-		est = float64(answers) / active
+		// A Retry-After comes in whole seconds, so what the API lets
+		// through comes back no sooner than a second before the time it
+		// names: a fixed window's quota, spent in a burst, covers that
+		// time too.
+		wait = max(named-time.Second, 0)
+		if p.maxPause > 0 {
+			wait = min(wait, p.maxPause)
+		}
+		est = float64(answers) / (active + wait.Seconds())
 	}
 	var next float64
 	if est > 0 {
@@ -453,7 +461,7 @@ func (p *pacer) cut(now time.Time, bare bool) {
 		// so the estimate runs high; more so over slow start's shorter
 		// span.
 		share := cutToEstimate
-		if p.slowStart {
+		if p.slowStart || wait > 0 {
 			share = slowStartShare
 		}
 		next = math.Max(math.Min(est*share, base*cutMost), p.floor)

@@ -42,14 +42,10 @@ func (s *simAPI) take(now time.Time) (ok bool, retry time.Duration) {
 		return true, 0
 	}
 	if s.window > 0 {
+		// As express-rate-limit's memory store (and the fake): a window
+		// opens at the first request after the last one ended.
 		if s.winEnd.IsZero() || !now.Before(s.winEnd) {
-			for s.winEnd.IsZero() || !now.Before(s.winEnd) {
-				if s.winEnd.IsZero() {
-					s.winEnd = now
-				}
-				s.winEnd = s.winEnd.Add(s.window)
-			}
-			s.winUsed = 0
+			s.winEnd, s.winUsed = now.Add(s.window), 0
 		}
 		if s.winUsed < s.limit*s.window.Seconds() {
 			s.winUsed++

@@ -32,34 +32,36 @@ const (
 // Tuning of the controller, set against TestPacerSimulatedLimits and the
 // rate benchmarks (make bench-rate; README, Performance).
 const (
-	slowStartDouble = 300 * time.Millisecond // slow start doubles the rate this often
-	estimateSpan    = 2 * time.Second        // answers counted to estimate the API's limit (its burst weighs less over longer)
-	slowStartSpan   = 500 * time.Millisecond // ...when slow start ends
-	estimateMinSpan = 250 * time.Millisecond // less active time than this gives no estimate
-	estimateMin     = 10                     // nor do fewer answers
-	estimateFew     = 30                     // fewer answers than this when slow start ends: the estimate may be low
-	slowStartShare  = 0.85                   // ...this share when slow start ends
-	cutToEstimate   = 0.95                   // after pushback, pace at this share of the estimate...
-	cutMost         = 0.9                    // ...and at most this share of the rate that was pushed back
-	cutBlind        = 0.5                    // the cut when there is no estimate...
-	cutBlindAtOnce  = 0.25                   // ...and again this when the pushback came at once: slow start regains it quickly, while every event costs a Retry-After pause
-	probeAfter      = 10 * time.Second       // the cubic regains the cut's gap in this long, then probes
-	bindUse         = 0.8                    // sending less than this share of the rate: something else binds
-	busyShare       = 0.85                   // in flight at least this share of --concurrency: it binds
-	latencyFactor   = 4                      // latency this many times the low-load figure...
-	latencyMargin   = 100 * time.Millisecond // ...and this much above it stops the rise
-	nearLimit       = 1.1                    // up to this share of where the last cut levelled off, the API holds the pace
-	tickEvery       = 10 * time.Millisecond  // the pace is decided at most this often
-	waitSlack       = 2 * time.Millisecond   // a place at the limiter due within this is taken at once
-	judgeAnswers    = 40                     // a cut is judged once this many answers to requests sent after it...
-	judgeActive     = time.Second            // ...over at least this much active time
-	judgeExpect     = 3                      // ...and enough to expect this much pushback at the share before the cut
-	judgeMaxAnswers = 200
-	stillAbove      = 0.25 // pushback share after a cut that cuts again before the judgement
-	cutHelped       = 0.35 // a cut stands when the pushback share after it is under this share of the one before; else it is undone
-	noiseMin        = 20   // once pushback is known to be noise, congestion needs this many recent answers to tell
-	ringSlot        = 100 * time.Millisecond
-	ringSlots       = 20 // 2 s of history
+	slowStartDouble  = 300 * time.Millisecond // slow start doubles the rate this often
+	estimateSpan     = 2 * time.Second        // answers counted to estimate the API's limit (its burst weighs less over longer)
+	slowStartSpan    = 500 * time.Millisecond // ...when slow start ends
+	estimateMinSpan  = 250 * time.Millisecond // less active time than this gives no estimate
+	estimateMin      = 10                     // nor do fewer answers
+	slowEstimateSpan = time.Second            // at a slow pace, this much active time...
+	slowEstimateMin  = 4                      // ...and this many answers give an estimate too
+	estimateFew      = 30                     // fewer answers than this when slow start ends: the estimate may be low
+	slowStartShare   = 0.85                   // ...this share when slow start ends
+	cutToEstimate    = 0.95                   // after pushback, pace at this share of the estimate...
+	cutMost          = 0.9                    // ...and at most this share of the rate that was pushed back
+	cutBlind         = 0.5                    // the cut when there is no estimate...
+	cutBlindAtOnce   = 0.25                   // ...and again this when the pushback came at once: slow start regains it quickly, while every event costs a Retry-After pause
+	probeAfter       = 10 * time.Second       // the cubic regains the cut's gap in this long, then probes
+	bindUse          = 0.8                    // sending less than this share of the rate: something else binds
+	busyShare        = 0.85                   // in flight at least this share of --concurrency: it binds
+	latencyFactor    = 4                      // latency this many times the low-load figure...
+	latencyMargin    = 100 * time.Millisecond // ...and this much above it stops the rise
+	nearLimit        = 1.1                    // up to this share of where the last cut levelled off, the API holds the pace
+	tickEvery        = 10 * time.Millisecond  // the pace is decided at most this often
+	waitSlack        = 2 * time.Millisecond   // a place at the limiter due within this is taken at once
+	judgeAnswers     = 40                     // a cut is judged once this many answers to requests sent after it...
+	judgeActive      = time.Second            // ...over at least this much active time
+	judgeExpect      = 3                      // ...and enough to expect this much pushback at the share before the cut
+	judgeMaxAnswers  = 200
+	stillAbove       = 0.25 // pushback share after a cut that cuts again before the judgement
+	cutHelped        = 0.35 // a cut stands when the pushback share after it is under this share of the one before; else it is undone
+	noiseMin         = 20   // once pushback is known to be noise, congestion needs this many recent answers to tell
+	ringSlot         = 100 * time.Millisecond
+	ringSlots        = 20 // 2 s of history
 )
 
 // RateReport says how the pace went over a run, for the summary.
@@ -509,7 +511,10 @@ func (p *pacer) tick(now time.Time) {
 	}
 	p.lastTick = now
 	dt := min(max(now.Sub(from), 0), time.Second)
-	sends, answers, _, active := p.recent(time.Second)
+	sends, _, _, active := p.recent(time.Second)
+	// At the slowest pace the last answer may be more than a second old:
+	// look for one over the whole history.
+	_, answers, _, _ := p.recent(ringSlots * ringSlot)
 	use := 1.0
 	if ri := p.rateIntegral(time.Second); ri > 0 && active >= 0.3 {
 		use = float64(sends) / ri

@@ -277,6 +277,26 @@ func TestPacerNoRiseWithoutAnswers(t *testing.T) {
 	}
 }
 
+// At the floor an answer comes about once a second, so the last one may
+// be older than a second when the next attempt leaves: the pace still
+// rises from there once the API stops pushing back.
+func TestPacerRisesFromTheFloor(t *testing.T) {
+	t.Parallel()
+	p, t0 := pacerAt(t, nil)
+	p.mu.Lock()
+	p.set(MinRate) // where pushback left it, slow start on
+	p.mu.Unlock()
+	at := t0
+	for range 10 { // good answers, each sent as the pace lets it go
+		exchange(p, at, ok200())
+		r, _ := p.status()
+		at = at.Add(time.Duration(float64(time.Second) / r))
+	}
+	if r, _ := p.status(); r < 4*MinRate {
+		t.Errorf("after 10 good answers from the floor the pace is %.1f/s, want it rising from %d/s", r, MinRate)
+	}
+}
+
 // A bare refusal that comes at the same share after a cut as before it
 // is not the API's limit: the cut is undone and that share is noise,
 // which later cuts need to rise well above.

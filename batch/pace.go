@@ -36,9 +36,9 @@ const (
 	estimateSpan     = 2 * time.Second        // answers counted to estimate the API's limit (its burst weighs less over longer)
 	slowStartSpan    = 500 * time.Millisecond // ...when slow start ends
 	estimateMinSpan  = 250 * time.Millisecond // less active time than this gives no estimate
-	estimateMin      = 10                     // nor do fewer answers
-	slowEstimateSpan = time.Second            // at a slow pace, this much active time...
-	slowEstimateMin  = 4                      // ...and this many answers give an estimate too
+	estimateMin      = 10                     // nor do fewer answers...
+	slowEstimateSpan = 500 * time.Millisecond // ...unless the pace is slow: then this much active time
+	slowEstimateMin  = 3                      // ...and this many answers do
 	estimateFew      = 30                     // fewer answers than this when slow start ends: the estimate may be low
 	slowStartShare   = 0.85                   // ...this share when slow start ends
 	cutToEstimate    = 0.95                   // after pushback, pace at this share of the estimate...
@@ -61,7 +61,8 @@ const (
 	cutHelped        = 0.35 // a cut stands when the pushback share after it is under this share of the one before; else it is undone
 	noiseMin         = 20   // once pushback is known to be noise, congestion needs this many recent answers to tell
 	ringSlot         = 100 * time.Millisecond
-	ringSlots        = 20 // 2 s of history
+	ringSlots        = 50              // 5 s of history: a slow limit's estimate needs it
+	noiseSpan        = 2 * time.Second // bare refusals counted against the known noise
 )
 
 // RateReport says how the pace went over a run, for the summary.
@@ -324,7 +325,7 @@ func (p *pacer) congested() bool {
 // overNoise reports whether the last seconds' pushback share is well
 // above the share known to come whatever the pace.
 func (p *pacer) overNoise() bool {
-	_, answers, pushes, _ := p.recent(ringSlots * ringSlot)
+	_, answers, pushes, _ := p.recent(noiseSpan)
 	n := float64(answers + pushes)
 	if n < noiseMin {
 		return false
@@ -446,7 +447,8 @@ func (p *pacer) cut(now time.Time, bare bool, named time.Duration) {
 	switch {
 	case since < estimateMinSpan && p.est > 0:
 		est = p.est // pushed back again soon after a cut: the last estimate stands
-	case active >= estimateMinSpan.Seconds() && answers >= estimateMin:
+	case active >= estimateMinSpan.Seconds() && answers >= estimateMin,
+		active >= slowEstimateSpan.Seconds() && answers >= slowEstimateMin:
 		// A Retry-After comes in whole seconds, so what the API lets
 		// through comes back no sooner than a second before the time it
 		// names: a fixed window's quota, spent in a burst, covers that
@@ -485,7 +487,10 @@ func (p *pacer) cut(now time.Time, bare bool, named time.Duration) {
 	} else {
 		next = base * cutBlind
 		if active < estimateMinSpan.Seconds() {
-			next *= cutBlindAtOnce // pushed back at once: far above the limit
+			// Pushed back at once: far above the limit, unless the pace
+			// was still near where auto starts (a slow limit's burst of
+			// one or two runs out at once too).
+			next = math.Max(next*cutBlindAtOnce, math.Min(next, AutoStartRate/2))
 		}
 		next = math.Max(next, p.floor)
 		p.slowStart = true

@@ -330,6 +330,31 @@ func TestPacerSimulatedLimits(t *testing.T) {
 	}
 }
 
+// A slow limit gives few answers to estimate it from, and its burst of one
+// runs out at once: the pace still settles near it instead of cycling
+// between a blind cut and a slow start that overshoots again (which gave
+// a quarter of the limit, a third of the requests refused).
+func TestPacerSimulatedSlowLimits(t *testing.T) {
+	t.Parallel()
+	for _, limit := range []float64{10, 5} {
+		for _, mode := range []string{"auto", "7x"} {
+			t.Run(fmt.Sprintf("%g/s %s", limit, mode), func(t *testing.T) {
+				t.Parallel()
+				cfg := simConfig()
+				if mode == "auto" {
+					cfg.AutoRate = true
+				} else {
+					cfg.Rate = 7 * limit
+				}
+				r := runSim(t, cfg, 1, simAPI{limit: limit, burst: 1, retryAfter: true}, int(30*limit))
+				if r.limitShare < 0.7 {
+					t.Errorf("goodput %.2f of the limit, want at least 0.7", r.limitShare)
+				}
+			})
+		}
+	}
+}
+
 // Refusals that come whatever the rate (an overloaded API's 503s) are not
 // a limit: a cut they cause is undone, and the pace stays near what was
 // asked for instead of sinking with every refusal.

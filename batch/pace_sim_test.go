@@ -23,6 +23,7 @@ type simAPI struct {
 	retryAfter bool
 	headers    bool    // answers carry the limit as RateLimit-Policy
 	noise      float64 // this share of requests is refused (503) whatever the rate
+	other      float64 // another sender's steady rate on the same limit
 	noiseAt    float64
 
 	tokens  float64
@@ -56,7 +57,7 @@ func (s *simAPI) take(now time.Time) (ok bool, retry time.Duration) {
 	if s.last.IsZero() {
 		s.tokens, s.last = s.burst, now
 	}
-	s.tokens = math.Min(s.burst, s.tokens+now.Sub(s.last).Seconds()*s.limit)
+	s.tokens = math.Min(s.burst, s.tokens+now.Sub(s.last).Seconds()*(s.limit-s.other))
 	s.last = now
 	if s.tokens >= 1 {
 		s.tokens--
@@ -386,6 +387,24 @@ func TestPacerSimulatedNoise(t *testing.T) {
 			}
 			if r.report.Noise == 0 {
 				t.Errorf("the report names no pushback noise: %+v", r.report)
+			}
+		})
+	}
+}
+
+// Another sender on the same limit (the dialer, on the same key) takes
+// half of it at a steady rate: the run paces to what is left.
+func TestPacerSimulatedSharedLimit(t *testing.T) {
+	t.Parallel()
+	for _, api := range []simAPI{{limit: 150, burst: 15, retryAfter: true, other: 75}, {limit: 150, burst: 15, other: 75}} {
+		t.Run(fmt.Sprintf("Retry-After %v", api.retryAfter), func(t *testing.T) {
+			t.Parallel()
+			cfg := simConfig()
+			cfg.AutoRate = true
+			left := api.limit - api.other
+			r := runSim(t, cfg, 1, api, int(left*20))
+			if got := r.goodput / left; got < 0.8 {
+				t.Errorf("goodput %.2f of what the other sender leaves, want at least 0.8", got)
 			}
 		})
 	}

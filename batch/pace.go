@@ -99,6 +99,7 @@ type pacer struct {
 	floor       float64
 	concurrency int
 	maxPause    time.Duration
+	sharers     int // processes on the same limit, this one included
 
 	cur        float64 // the pace now; +Inf when none
 	slowStart  bool
@@ -167,7 +168,7 @@ type slot struct {
 func newPacer(cfg Config, now time.Time) *pacer {
 	p := &pacer{
 		auto: cfg.AutoRate, ceiling: math.Inf(1), ceilingBy: HeldByRate, floor: MinRate,
-		concurrency: cfg.Concurrency, maxPause: cfg.MaxBackoff,
+		concurrency: cfg.Concurrency, maxPause: cfg.MaxBackoff, sharers: max(cfg.Sharers, 1),
 		lastTick: now, lastInt: now, lastCut: now, held: HeldByNothing,
 		epoch: make(chan struct{}), turn: make(chan struct{}, 1), heldFor: map[HeldBy]time.Duration{},
 	}
@@ -570,11 +571,23 @@ func (p *pacer) tick(now time.Time) {
 
 // cubic is CUBIC's window curve as a rate: from wmax-gap right after a
 // cut, it regains the gap by probeAfter, stays near wmax, then rises ever
-// faster to probe for more.
+// faster to probe for more (sooner and faster for one of several
+// shards).
 func (p *pacer) cubic(t time.Duration) float64 {
 	k := probeAfter.Seconds()
 	gap := math.Max(p.gap, 0.03*p.wmax)
 	x := t.Seconds() - k
+	if n := float64(p.sharers); n > 1 {
+		// Shards finish at different times, and the ones left must take
+		// up the share the others leave; a probe that fails costs one of
+		// them a pause, about 1/N of the whole. So each levels off for
+		// 2/N of the time and then probes N times as fast.
+		kn := 2 * k / n
+		if x = t.Seconds() - kn; x < 0 {
+			return p.wmax + gap*x*x*x/(kn*kn*kn)
+		}
+		x *= n
+	}
 	return p.wmax + gap*x*x*x/(k*k*k)
 }
 

@@ -410,21 +410,30 @@ func TestPacerSimulatedSharedLimit(t *testing.T) {
 	}
 }
 
-// Four processes (--shard K/4) with --rate auto share one key's limit.
-// Each sees only its own answers, so they settle at unequal shares and
-// finish apart (the benchmarks measure how far under the limit that
-// leaves them); none may sink and crawl on long after the others.
+// Processes (--shard K/N) with --rate auto share one key's limit. Each
+// sees only its own answers, so they settle at unequal shares and finish
+// apart (the benchmarks measure how far under the limit that leaves
+// them); the ones left take up what the others leave, and none sinks and
+// crawls on long after the others. Eight shards that probed as one
+// process does got 0.52 of the limit. (Eight without Retry-After keep
+// about 0.8 of it but see over 10 % of requests refused: their bare
+// refusals read partly as noise.)
 func TestPacerSimulatedShards(t *testing.T) {
 	t.Parallel()
-	for _, api := range []simAPI{{limit: 150, burst: 15, retryAfter: true}, {limit: 150, burst: 15}} {
-		t.Run(fmt.Sprintf("%g/s Retry-After %v", api.limit, api.retryAfter), func(t *testing.T) {
-			t.Parallel()
-			cfg := simConfig()
-			cfg.AutoRate = true
-			r := runSim(t, cfg, 4, api, int(api.limit*20))
-			if r.limitShare < 0.6 {
-				t.Errorf("together %.2f of the limit, want at least 0.6", r.limitShare)
+	for _, n := range []int{4, 8} {
+		for _, api := range []simAPI{{limit: 150, burst: 15, retryAfter: true}, {limit: 150, burst: 15}} {
+			if n == 8 && !api.retryAfter {
+				continue
 			}
-		})
+			t.Run(fmt.Sprintf("%d shards Retry-After %v", n, api.retryAfter), func(t *testing.T) {
+				t.Parallel()
+				cfg := simConfig()
+				cfg.AutoRate, cfg.Sharers = true, n
+				r := runSim(t, cfg, n, api, int(api.limit*20))
+				if r.limitShare < 0.65 {
+					t.Errorf("together %.2f of the limit, want at least 0.65", r.limitShare)
+				}
+			})
+		}
 	}
 }

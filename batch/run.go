@@ -23,8 +23,11 @@ type Config struct {
 	// Rate, without AutoRate, is a ceiling in attempts per second
 	// (retries included): the pace starts there, never exceeds it, and is
 	// cut below it when the API pushes back. 0 means no ceiling.
-	Rate           float64
-	MaxRate        float64       // with AutoRate, the highest pace; 0 means none
+	Rate    float64
+	MaxRate float64 // with AutoRate, the highest pace; 0 means none
+	// Sharers is how many processes pace against the same limit at once
+	// (--shard K/N gives N); 0 and 1 mean this one alone.
+	Sharers        int
 	Burst          int           // token-bucket burst
 	MaxAttempts    int           // attempts per ID, the first included
 	Timeout        time.Duration // one attempt's deadline

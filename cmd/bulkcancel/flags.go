@@ -320,6 +320,7 @@ func (o *options) check() error {
 func (o *options) batchConfig() batch.Config {
 	c := batch.DefaultConfig()
 	c.Concurrency, c.AutoRate, c.Rate, c.MaxRate, c.Burst = o.concurrency, o.rate.auto, o.rate.n, o.maxRate, o.burst
+	c.Sharers = o.shards.N
 	c.MaxAttempts, c.Timeout, c.MaxBackoff = o.maxAttempts, o.timeout, o.maxBackoff
 	c.MaxFailureRate, c.MinSample, c.ExpectNotFound = o.maxFailureRate, o.minSample, o.expectNotFound
 	c.BaseBackoff = min(c.BaseBackoff, c.MaxBackoff)

@@ -233,3 +233,23 @@ func TestShardDryRunShard(t *testing.T) {
 		t.Errorf("stdout:\n%s", stdout)
 	}
 }
+
+// --shard K/N tells the pace it is one of N processes on the same limit.
+func TestShardTellsThePaceHowManyShareTheLimit(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args []string
+		want int
+	}{
+		{nil, 0},
+		{[]string{"--shard", "2/4"}, 4},
+	} {
+		o, err := parseArgs(append(tc.args, "--base-url", "https://api.example.com/api", "calls.csv"), func(string) string { return "" })
+		if err != nil {
+			t.Fatalf("%v: %v", tc.args, err)
+		}
+		if got := o.batchConfig().Sharers; got != tc.want {
+			t.Errorf("%v: Sharers %d, want %d", tc.args, got, tc.want)
+		}
+	}
+}

@@ -571,24 +571,25 @@ func (p *pacer) tick(now time.Time) {
 
 // cubic is CUBIC's window curve as a rate: from wmax-gap right after a
 // cut, it regains the gap by probeAfter, stays near wmax, then rises ever
-// faster to probe for more (sooner and faster for one of several
-// shards).
+// faster to probe for more: 3 % above wmax probeAfter after the probe
+// starts, 24 % after twice that.
 func (p *pacer) cubic(t time.Duration) float64 {
 	k := probeAfter.Seconds()
-	gap := math.Max(p.gap, 0.03*p.wmax)
-	x := t.Seconds() - k
+	k0, speed := k, 1.0
 	if n := float64(p.sharers); n > 1 {
 		// Shards finish at different times, and the ones left must take
 		// up the share the others leave; a probe that fails costs one of
 		// them a pause, about 1/N of the whole. So each levels off for
 		// 2/N of the time and then probes N times as fast.
-		kn := 2 * k / n
-		if x = t.Seconds() - kn; x < 0 {
-			return p.wmax + gap*x*x*x/(kn*kn*kn)
-		}
-		x *= n
+		k0, speed = 2*k/n, n
 	}
-	return p.wmax + gap*x*x*x/(k*k*k)
+	x := t.Seconds() - k0
+	if x < 0 {
+		gap := math.Max(p.gap, 0.03*p.wmax)
+		return p.wmax + gap*x*x*x/(k0*k0*k0)
+	}
+	x *= speed
+	return p.wmax * (1 + 0.03*x*x*x/(k*k*k))
 }
 
 func (p *pacer) set(r float64) {

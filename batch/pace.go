@@ -415,9 +415,10 @@ func (p *pacer) headerCap(q Quota) {
 // cut lowers the pace after pushback. With enough history it goes to
 // just under the rate the API accepted (never above cutMost of the pace
 // it pushed back at, or of what was really sent when that was less), and
-// the cubic then levels off there. Without, it halves the pace (quarters
-// it when the pushback came at once) and starts slow start again from
-// there, as TCP does after a loss it cannot measure.
+// the cubic then levels off there. Without, it halves the pace (to an
+// eighth when the pushback came at once) and starts slow start again from
+// there, as TCP does after a loss it cannot measure. named is the pause
+// the pushback asked for (its Retry-After), 0 when none.
 func (p *pacer) cut(now time.Time, bare bool, named time.Duration) {
 	since := now.Sub(p.lastCut)
 	p.lastCut = now
@@ -464,7 +465,8 @@ func (p *pacer) cut(now time.Time, bare bool, named time.Duration) {
 	if est > 0 {
 		// What the API accepted over a short span includes its burst,
 		// so the estimate runs high; more so over slow start's shorter
-		// span.
+		// span, and one that counts a Retry-After's wait is the most the
+		// API may allow.
 		share := cutToEstimate
 		if p.slowStart || wait > 0 {
 			share = slowStartShare

@@ -270,19 +270,24 @@ func (p *pacer) answer(now, sentAt time.Time, a Attempt) {
 		p.headerCap(q)
 	}
 	// A Retry-After, or the quota's reset once it is spent, pauses
-	// everyone. Pushback that says when to come back is the API's limit
-	// speaking; a bare refusal may be noise.
+	// everyone (for at most --max-backoff). Pushback that says when to
+	// come back is the API's limit speaking; a bare refusal may be noise.
 	pauseFor := a.RetryAfter
 	if q.Remaining == 0 && q.Reset > 0 && pauseFor == 0 {
 		pauseFor = q.Reset
 	}
+	if p.maxPause > 0 {
+		pauseFor = min(pauseFor, p.maxPause)
+	}
 	explicit := pauseFor > 0
 	push := explicit || refused(a)
 	bare := push && !explicit
+	aboveNoise := false
 	if bare {
 		p.slotAt(now).pushes++
+		aboveNoise = p.noise == 0 || p.overNoise()
 	}
-	if explicit || (bare && (p.noise == 0 || p.overNoise())) {
+	if explicit || aboveNoise {
 		p.lastPush = now // no rise for a while
 	}
 	if a.HTTPStatus > 0 && !refused(a) {
@@ -300,7 +305,7 @@ func (p *pacer) answer(now, sentAt time.Time, a Attempt) {
 			p.probe.pushes++
 		}
 	}
-	if push && !sentAt.Before(p.lastCut) && (explicit || p.congested()) {
+	if push && !sentAt.Before(p.lastCut) && (explicit || p.congested(aboveNoise)) {
 		if explicit {
 			p.limitSeen = true // the API's word
 		}
@@ -315,12 +320,12 @@ func (p *pacer) answer(now, sentAt time.Time, a Attempt) {
 // rate-limit headers at zero) of a request sent after the last cut is a
 // new congestion event. While the last cut is on probation, only heavy
 // pushback is; once refusals are known to come whatever the pace, only a
-// share well above that is.
-func (p *pacer) congested() bool {
+// share well above that (aboveNoise) is.
+func (p *pacer) congested(aboveNoise bool) bool {
 	if pr := p.probe; pr != nil {
 		return pr.pushes >= 2 && float64(pr.pushes) >= stillAbove*float64(pr.total)
 	}
-	return p.noise == 0 || p.overNoise()
+	return aboveNoise
 }
 
 // overNoise reports whether the last seconds' pushback share is well
@@ -383,12 +388,9 @@ func refused(a Attempt) bool {
 	return a.Outcome == RateLimited || a.HTTPStatus == 429 || a.HTTPStatus == 503
 }
 
-// extendPause makes every attempt wait until now+d, capped: the latest
-// time any answer named, never the sum.
+// extendPause makes every attempt wait until now+d: the latest time any
+// answer named, never the sum.
 func (p *pacer) extendPause(now time.Time, d time.Duration) {
-	if p.maxPause > 0 && d > p.maxPause {
-		d = p.maxPause
-	}
 	if t := now.Add(d); t.After(p.pauseUntil) {
 		p.pauseUntil = t
 	}
@@ -418,7 +420,7 @@ func (p *pacer) headerCap(q Quota) {
 // the cubic then levels off there. Without, it halves the pace (to an
 // eighth when the pushback came at once) and starts slow start again from
 // there, as TCP does after a loss it cannot measure. named is the pause
-// the pushback asked for (its Retry-After), 0 when none.
+// the pushback asked for (its Retry-After, capped), 0 when none.
 func (p *pacer) cut(now time.Time, bare bool, named time.Duration) {
 	since := now.Sub(p.lastCut)
 	p.lastCut = now
@@ -456,9 +458,6 @@ func (p *pacer) cut(now time.Time, bare bool, named time.Duration) {
 		// names: a fixed window's quota, spent in a burst, covers that
 		// time too.
 		wait = max(named-time.Second, 0)
-		if p.maxPause > 0 {
-			wait = min(wait, p.maxPause)
-		}
 		est = float64(answers) / (active + wait.Seconds())
 	}
 	var next float64
@@ -519,27 +518,23 @@ func (p *pacer) tick(now time.Time) {
 	}
 	p.lastTick = now
 	dt := min(max(now.Sub(from), 0), time.Second)
-	sends, _, _, active := p.recent(time.Second)
-	// At the slowest pace the last answer may be more than a second old:
-	// look for one over the whole history.
-	_, answers, _, _ := p.recent(ringSlots * ringSlot)
+	sends, answers, _, active := p.recent(time.Second)
 	use := 1.0
 	if ri := p.rateIntegral(time.Second); ri > 0 && active >= 0.3 {
 		use = float64(sends) / ri
 	}
-	// Every request slot busy while the rate is not what holds sends back:
-	// --concurrency binds.
-	slotsBusy := p.busyAverage(time.Second) >= busyShare*float64(p.concurrency)
 	switch {
 	case now.Before(p.pauseUntil), !p.lastPush.IsZero() && now.Sub(p.lastPush) < time.Second:
 		p.held = HeldByAPI
 		return
-	case sends > 0 && answers == 0 && active >= 0.3:
+	case sends > 0 && answers == 0 && active >= 0.3 && !p.answeredLately():
 		p.held = HeldByNothing // attempts but no answer to go by: no reason to rise
 		return
 	case math.IsInf(p.cur, 1) || use < bindUse:
 		p.held = HeldByNothing
-		if slotsBusy {
+		// Every request slot busy while the rate is not what holds sends
+		// back: --concurrency binds.
+		if p.busyAverage(time.Second) >= busyShare*float64(p.concurrency) {
 			p.held = HeldByConcurrency
 		}
 		return
@@ -569,6 +564,13 @@ func (p *pacer) tick(now time.Time) {
 		p.held = HeldByAPI // regaining what the API was seen to allow, or probing just above it
 	}
 	p.set(next)
+}
+
+// answeredLately reports whether the whole history holds an answer: at
+// the slowest pace the last one may be more than a second old.
+func (p *pacer) answeredLately() bool {
+	_, answers, _, _ := p.recent(ringSlots * ringSlot)
+	return answers > 0
 }
 
 // cubic is CUBIC's window curve as a rate: from wmax-gap right after a

@@ -190,7 +190,7 @@ func Run(ctx context.Context, cfg Config, client *Client, jobs iter.Seq[Job], si
 	}
 	finish := func(it *item) {
 		r := it.r
-		trip(unreach.add(r, it.connected, client.host), "nothing reaches the API: stopping the run")
+		trip(unreach.add(r, client.host), "nothing reaches the API: stopping the run")
 		if r.Outcome == Unauthorized {
 			stop(ErrUnauthorized)
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 )
 
 // unreachableRule stops a run that reaches nothing: when the first rows
@@ -18,35 +19,35 @@ import (
 // turns the rule off for the run: failures after that are the failure
 // rule's. It is safe for concurrent use.
 type unreachableRule struct {
-	need int
+	need      int
+	connected atomic.Bool // an attempt of the run connected
 
-	mu        sync.Mutex
-	connected bool // an attempt of the run connected
-	rows      int  // rows settled so far that never connected
-	tripped   bool
+	mu      sync.Mutex
+	rows    int // rows settled so far that never connected
+	tripped bool
 }
 
 func newUnreachableRule(cfg Config) *unreachableRule {
 	return &unreachableRule{need: max(1, min(cfg.MinSample, cfg.Concurrency))}
 }
 
-// reached records that an attempt of the run connected.
+// reached records that an attempt of the run connected. Every attempt
+// calls it: after the first, it only reads.
 func (u *unreachableRule) reached() {
-	u.mu.Lock()
-	u.connected = true
-	u.mu.Unlock()
+	if !u.connected.Load() {
+		u.connected.Store(true)
+	}
 }
 
 // add counts a settled row and returns ErrUnreachable, once, when the
-// rule trips. connected says whether any attempt of the row connected.
-func (u *unreachableRule) add(r Result, connected bool, host string) error {
-	if r.Attempts == 0 {
+// rule trips. A row one of whose attempts connected called reached first.
+func (u *unreachableRule) add(r Result, host string) error {
+	if r.Attempts == 0 || u.connected.Load() {
 		return nil
 	}
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	if u.connected || connected || u.tripped {
-		u.connected = true
+	if u.tripped {
 		return nil
 	}
 	u.rows++

@@ -60,17 +60,17 @@ func TestUnreachableRuleOffOnceConnected(t *testing.T) {
 		t.Fatal("a refused dial is a connect failure; an answer is none")
 	}
 	u := newUnreachableRule(cfg)
-	if err := u.add(row, false, "h"); err != nil {
+	if err := u.add(row, "h"); err != nil {
 		t.Fatalf("tripped after 1 of 2 rows: %v", err)
 	}
-	if err := u.add(row, false, "h"); !errors.Is(err, ErrUnreachable) {
+	if err := u.add(row, "h"); !errors.Is(err, ErrUnreachable) {
 		t.Fatalf("2 of 2 rows never connected: %v, want ErrUnreachable", err)
 	}
 
 	u = newUnreachableRule(cfg)
 	u.reached() // an answer came
-	u.add(row, false, "h")
-	if err := u.add(row, false, "h"); err != nil {
+	u.add(row, "h")
+	if err := u.add(row, "h"); err != nil {
 		t.Errorf("tripped after an answer had come: %v", err)
 	}
 	if connectFailure(Attempt{Err: refused.Err, Written: true}) {

@@ -20,12 +20,11 @@ type worker struct {
 
 // item is one job between its attempts.
 type item struct {
-	job       Job
-	r         Result
-	n         int    // attempts made
-	reached   bool   // an attempt may have reached the server
-	connected bool   // an attempt of this run connected
-	detail    string // the last attempt's detail, for a stop message
+	job     Job
+	r       Result
+	n       int    // attempts made
+	reached bool   // an attempt may have reached the server
+	detail  string // the last attempt's detail, for a stop message
 }
 
 func newItem(job Job) *item {
@@ -59,7 +58,6 @@ func (w *worker) attempt(stopCtx, reqCtx context.Context, it *item) (wait time.D
 	cancel()
 	w.pace.answer(w.cfg.Clock.Now(), sentAt, a)
 	if !connectFailure(a) {
-		it.connected = true
 		w.unreach.reached()
 	}
 	if n == 1 {

@@ -46,6 +46,7 @@ const (
 	cutBlind         = 0.5                    // the cut when there is no estimate...
 	cutBlindAtOnce   = 0.25                   // ...and again this when the pushback came at once: slow start regains it quickly, while every event costs a Retry-After pause
 	probeAfter       = 10 * time.Second       // the cubic regains the cut's gap in this long, then probes
+	probeHorizon     = 10 * time.Second       // ...unless the rows left take less than this (over the sharers)
 	bindUse          = 0.8                    // sending less than this share of the rate: something else binds
 	busyShare        = 0.85                   // in flight at least this share of --concurrency: it binds
 	latencyFactor    = 4                      // latency this many times the low-load figure...
@@ -88,7 +89,8 @@ type RateReport struct {
 // and holds a pause every attempt waits for when an answer names a
 // Retry-After. It stops rising when the rate is not what binds (every
 // request slot busy) or when latency climbs well above its low-load
-// figure. Its decisions take the time as a parameter, so tests drive it
+// figure, and near the end of the rows it no longer probes above the
+// rate the API was seen to allow. Its decisions take the time as a parameter, so tests drive it
 // with a fake clock and scripted answers. It is safe for concurrent use.
 type pacer struct {
 	mu          sync.Mutex
@@ -100,6 +102,7 @@ type pacer struct {
 	concurrency int
 	maxPause    time.Duration
 	sharers     int // processes on the same limit, this one included
+	left        int // rows not yet settled; -1 when the run did not say
 
 	cur        float64 // the pace now; +Inf when none
 	slowStart  bool
@@ -168,7 +171,7 @@ type slot struct {
 func newPacer(cfg Config, now time.Time) *pacer {
 	p := &pacer{
 		auto: cfg.AutoRate, ceiling: math.Inf(1), ceilingBy: HeldByRate, floor: MinRate,
-		concurrency: cfg.Concurrency, maxPause: cfg.MaxBackoff, sharers: max(cfg.Sharers, 1),
+		concurrency: cfg.Concurrency, maxPause: cfg.MaxBackoff, sharers: max(cfg.Sharers, 1), left: -1,
 		lastTick: now, lastInt: now, lastCut: now, held: HeldByNothing,
 		epoch: make(chan struct{}), turn: make(chan struct{}, 1), heldFor: map[HeldBy]time.Duration{},
 	}
@@ -182,6 +185,9 @@ func newPacer(cfg Config, now time.Time) *pacer {
 		p.cur, p.ceiling = cfg.Rate, cfg.Rate
 	default:
 		p.cur = math.Inf(1)
+	}
+	if cfg.Rows > 0 {
+		p.left = cfg.Rows
 	}
 	p.cur = math.Min(p.cur, p.ceiling)
 	p.floor = math.Min(MinRate, p.ceiling)
@@ -253,6 +259,15 @@ func (p *pacer) sent(now time.Time) {
 	p.inflight++
 	p.slotAt(now).sends++
 	p.tick(now)
+	p.mu.Unlock()
+}
+
+// settled records that one more row has its result.
+func (p *pacer) settled() {
+	p.mu.Lock()
+	if p.left > 0 {
+		p.left--
+	}
 	p.mu.Unlock()
 }
 
@@ -554,6 +569,9 @@ func (p *pacer) tick(now time.Time) {
 	} else {
 		p.grown += dt
 		next = math.Max(next, p.cubic(p.grown))
+		if next > p.wmax && p.nearEnd() {
+			next = math.Max(p.cur, p.wmax)
+		}
 	}
 	if p.hdrCap > 0 {
 		next = math.Min(next, p.hdrCap)
@@ -564,6 +582,13 @@ func (p *pacer) tick(now time.Time) {
 		p.held = HeldByAPI // regaining what the API was seen to allow, or probing just above it
 	}
 	p.set(next)
+}
+
+// nearEnd reports whether the rows left would be sent, at the pace
+// now, sooner than a probe above the level could pay for the pause it
+// risks: the gain lasts only as long as the run.
+func (p *pacer) nearEnd() bool {
+	return p.left >= 0 && float64(p.left) < p.cur*probeHorizon.Seconds()/float64(p.sharers)
 }
 
 // answeredLately reports whether the whole history holds an answer: at

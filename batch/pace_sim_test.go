@@ -148,6 +148,7 @@ func (c *simClient) step(now time.Time, api *simAPI, latency time.Duration, res 
 		c.inflight = c.inflight[1:]
 		c.p.answer(f.at, f.sentAt, f.a)
 		if f.a.Outcome == Canceled {
+			c.p.settled()
 			res.canceled++
 			continue
 		}
@@ -207,6 +208,8 @@ func simulateShards(cfg Config, shards int, api *simAPI, calls int, latency time
 	now := t0
 	clients := make([]*simClient, shards)
 	for i := range clients {
+		cfg := cfg
+		cfg.Rows = calls / shards
 		c := &simClient{cfg: cfg, p: newPacer(cfg, now)}
 		if trace != nil && shards > 1 {
 			c.p.trace = func(f string, a ...any) { trace(fmt.Sprintf("shard %d: ", i+1)+f, a...) }

@@ -407,3 +407,45 @@ func TestPacerProbingNearTheLimitIsHeldByTheAPI(t *testing.T) {
 		t.Errorf("probing at %.1f/s just above %.1f/s: held by %s, want %s", r, p.wmax, held, HeldByAPI)
 	}
 }
+
+// Near the end of the rows the pace holds where the API was seen to
+// allow: a probe above it would risk a pause for a gain the run has no
+// time to use. With many rows left, or none known, it probes as usual.
+func TestPacerDoesNotProbeNearTheEnd(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		rows  int
+		probe bool
+	}{
+		{"rows unknown", 0, true},
+		{"many rows left", 100_000, true},
+		{"few rows left", 1500, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			p, t0 := pacerAt(t, func(c *Config) { c.AutoRate, c.Rate, c.Rows = false, 100, tc.rows })
+			now := t0
+			step := func(a Attempt) {
+				exchange(p, now, a)
+				if a.Outcome == Canceled {
+					p.settled()
+				}
+				r, _ := p.status()
+				now = now.Add(time.Duration(float64(time.Second) / r))
+			}
+			for range 100 {
+				step(ok200())
+			}
+			step(status(429, RateLimited, time.Second))
+			now = p.pauseUntil
+			for end := now.Add(15 * time.Second); now.Before(end); {
+				step(ok200())
+			}
+			r, _ := p.status()
+			if probed := r > p.wmax; probed != tc.probe {
+				t.Errorf("pace %.2f/s 15 s after the cut levelled off at %.2f/s, %d rows left: probed %v, want %v", r, p.wmax, p.left, probed, tc.probe)
+			}
+		})
+	}
+}

@@ -27,7 +27,12 @@ type Config struct {
 	MaxRate float64 // with AutoRate, the highest pace; 0 means none
 	// Sharers is how many processes pace against the same limit at once
 	// (--shard K/N gives N); 0 and 1 mean this one alone.
-	Sharers        int
+	Sharers int
+	// Rows is how many rows the run is to send, when known (0 when not):
+	// near the end the pace no longer probes above the level the API
+	// was seen to allow, as the gain would not outlast the pause it
+	// risks.
+	Rows           int
 	Burst          int           // token-bucket burst
 	MaxAttempts    int           // attempts per ID, the first included
 	Timeout        time.Duration // one attempt's deadline
@@ -196,6 +201,7 @@ func Run(ctx context.Context, cfg Config, client *Client, jobs iter.Seq[Job], si
 		}
 		trip(rule.add(r), "failure rate over the limit: stopping the run")
 		trip(guard.add(r), "stopping the run: check the key's workspace and the ID column")
+		pace.settled()
 		results <- r
 		<-slots
 		open.Done()

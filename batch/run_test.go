@@ -622,3 +622,24 @@ func TestClientRedactsEchoedKey(t *testing.T) {
 		t.Errorf("attempt %+v", a)
 	}
 }
+
+// The pace is told of each row once it is settled, retries or not, so
+// it knows how many rows are left (Config.Rows).
+func TestRunTellsThePaceRowsLeft(t *testing.T) {
+	t.Parallel()
+	srv, c := startFake(t, fake.Options{Faults: fake.Faults{P500: 0.3}})
+	ids := srv.Seed(50)
+	cfg := testConfig()
+	cfg.Rows, cfg.Live = len(ids)+7, new(Live)
+	got, err := runAll(t, context.Background(), cfg, c, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	retries := 0
+	for _, r := range got {
+		retries += r.Attempts - 1
+	}
+	if left := cfg.Live.pace.Load().left; left != 7 || retries == 0 {
+		t.Errorf("%d rows sent with %d retries, told %d: the pace counts %d left, want 7", len(ids), retries, cfg.Rows, left)
+	}
+}

@@ -152,6 +152,7 @@ func (j *job) run() (int, error) {
 		cfg.Abandon = abandon
 		j.live = new(batch.Live)
 		cfg.Live = j.live
+		cfg.Rows = j.plan.Counts.Send
 		// On a terminal the bar counts retries; a line each would bury it.
 		cfg.QuietRetries = j.progressMode() == progressBar
 		cfg.BeforeSend = func(job batch.Job) error {

@@ -43,6 +43,7 @@ const (
 	slowStartShare   = 0.85                   // ...this share when slow start ends
 	cutToEstimate    = 0.95                   // after pushback, pace at this share of the estimate...
 	cutMost          = 0.9                    // ...and at most this share of the rate that was pushed back
+	cutProbing       = 0.95                   // ...or this share when the pushback came to a probe above the level
 	cutBlind         = 0.5                    // the cut when there is no estimate...
 	cutBlindAtOnce   = 0.25                   // ...and again this when the pushback came at once: slow start regains it quickly, while every event costs a Retry-After pause
 	probeAfter       = 10 * time.Second       // the cubic regains the cut's gap in this long, then probes
@@ -440,6 +441,7 @@ func (p *pacer) cut(now time.Time, bare bool, named time.Duration) {
 	since := now.Sub(p.lastCut)
 	p.lastCut = now
 	p.cuts++
+	probing := !p.slowStart && p.wmax > 0 && p.cur > p.wmax // the cubic was above where the last cut levelled off
 	before := paceState{cur: p.cur, wmax: p.wmax, est: p.est, gap: p.gap, grown: p.grown, slowStart: p.slowStart}
 	// The estimate looks back no further than the last cut, at most
 	// estimateSpan (half a second in slow start, where the rate doubled
@@ -485,7 +487,14 @@ func (p *pacer) cut(now time.Time, bare bool, named time.Duration) {
 		if p.slowStart || wait > 0 {
 			share = slowStartShare
 		}
-		next = math.Max(math.Min(est*share, base*cutMost), p.floor)
+		// A probe above the level that held rose slowly, so the burst
+		// ran out slowly too and weighs little in the estimate; a cut
+		// from the level itself may come of the burst alone.
+		most := cutMost
+		if probing {
+			most = cutProbing
+		}
+		next = math.Max(math.Min(est*share, base*most), p.floor)
 		// The cubic levels off at the pace cut to.
 		p.wmax = next
 		if p.slowStart && answers < estimateFew {

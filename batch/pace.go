@@ -40,8 +40,9 @@ const (
 	slowEstimateSpan = 500 * time.Millisecond // ...unless the pace is slow: then this much active time
 	slowEstimateMin  = 3                      // ...and this many answers do
 	estimateFew      = 30                     // fewer answers than this when slow start ends: the estimate may be low
-	slowStartShare   = 0.85                   // ...this share when slow start ends
 	cutToEstimate    = 0.95                   // after pushback, pace at this share of the estimate...
+	slowStartShare   = 0.85                   // ...this share when slow start ends...
+	cutWaitShare     = 0.88                   // ...this share of one that counts a Retry-After's wait (the most the API may allow)...
 	cutMost          = 0.9                    // ...and at most this share of the rate that was pushed back
 	cutProbing       = 0.95                   // ...or this share when the pushback came to a probe above the level
 	cutBlind         = 0.5                    // the cut when there is no estimate...
@@ -484,7 +485,10 @@ func (p *pacer) cut(now time.Time, bare bool, named time.Duration) {
 		// span, and one that counts a Retry-After's wait is the most the
 		// API may allow.
 		share := cutToEstimate
-		if p.slowStart || wait > 0 {
+		switch {
+		case wait > 0:
+			share = cutWaitShare
+		case p.slowStart:
 			share = slowStartShare
 		}
 		// A probe above the level that held rose slowly, so the burst

@@ -44,7 +44,7 @@ const (
 	slowStartShare   = 0.85                   // ...this share when slow start ends...
 	cutWaitShare     = 0.88                   // ...this share of one that counts a Retry-After's wait (the most the API may allow)...
 	cutMost          = 0.9                    // ...and at most this share of the rate that was pushed back
-	cutProbing       = 0.95                   // ...or this share when the pushback came to a probe above the level
+	cutGentle        = 0.95                   // ...or this share when the pushback came to a probe above the level, or after the level held for estimateSpan
 	cutBlind         = 0.5                    // the cut when there is no estimate...
 	cutBlindAtOnce   = 0.25                   // ...and again this when the pushback came at once: slow start regains it quickly, while every event costs a Retry-After pause
 	probeAfter       = 10 * time.Second       // the cubic regains the cut's gap in this long, then probes
@@ -114,6 +114,7 @@ type pacer struct {
 	grown      time.Duration // time spent rising since the last cut
 	lastTick   time.Time
 	lastCut    time.Time // pushback to requests sent before this is the same event
+	levelFrom  time.Time // when the pace the last cut set came into force: the end of its pause
 	pauseUntil time.Time
 	hdrCap     float64 // the limit the rate-limit headers name; 0 when none
 	hdrSeen    bool
@@ -442,7 +443,9 @@ func (p *pacer) cut(now time.Time, bare bool, named time.Duration) {
 	since := now.Sub(p.lastCut)
 	p.lastCut = now
 	p.cuts++
-	probing := !p.slowStart && p.wmax > 0 && p.cur > p.wmax // the cubic was above where the last cut levelled off
+	// Pushback to a probe above where the last cut levelled off, or to a
+	// level held for a while: either way the API's burst ran out slowly.
+	gentle := !p.slowStart && p.wmax > 0 && (p.cur > p.wmax || now.Sub(p.levelFrom) >= estimateSpan)
 	before := paceState{cur: p.cur, wmax: p.wmax, est: p.est, gap: p.gap, grown: p.grown, slowStart: p.slowStart}
 	// The estimate looks back no further than the last cut, at most
 	// estimateSpan (half a second in slow start, where the rate doubled
@@ -491,12 +494,13 @@ func (p *pacer) cut(now time.Time, bare bool, named time.Duration) {
 		case p.slowStart:
 			share = slowStartShare
 		}
-		// A probe above the level that held rose slowly, so the burst
-		// ran out slowly too and weighs little in the estimate; a cut
-		// from the level itself may come of the burst alone.
+		// A probe above the level that held rose slowly, and a level
+		// held that long was barely above the limit: the burst ran out
+		// slowly and weighs little in the estimate. Soon after a cut,
+		// pushback may come of the burst alone.
 		most := cutMost
-		if probing {
-			most = cutProbing
+		if gentle {
+			most = cutGentle
 		}
 		next = math.Max(math.Min(est*share, base*most), p.floor)
 		// The cubic levels off at the pace cut to.
@@ -529,6 +533,10 @@ func (p *pacer) cut(now time.Time, bare bool, named time.Duration) {
 		p.trace("%s cut %.1f -> %.1f: base %.1f est %.1f (sends %d answers %d over %.2fs)", now.Format("05.000"), p.cur, next, base, est, sends, answers, active)
 	}
 	p.set(next)
+	p.levelFrom = now
+	if p.pauseUntil.After(now) {
+		p.levelFrom = p.pauseUntil
+	}
 	close(p.epoch)
 	p.epoch = make(chan struct{})
 }

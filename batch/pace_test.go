@@ -450,35 +450,52 @@ func TestPacerDoesNotProbeNearTheEnd(t *testing.T) {
 	}
 }
 
-// Pushback to a probe above the level that held is cut gently: the limit
-// lies just under the probe. Pushback at the level itself is cut deeper.
-func TestPacerCutsAProbeGently(t *testing.T) {
+// Pushback to a probe above the level the last cut held, or to a level
+// held for a while, is cut gently: the limit lies just under it. Soon
+// after a cut, pushback may come of the API's burst alone, and is cut
+// deeper.
+func TestPacerCutsGentlyWhenTheBurstRanOutSlowly(t *testing.T) {
 	t.Parallel()
-	p, t0 := pacerAt(t, func(c *Config) { c.AutoRate, c.Rate = false, 100 })
-	now := t0
-	step := func(a Attempt) {
-		exchange(p, now, a)
-		r, _ := p.status()
-		now = now.Add(time.Duration(float64(time.Second) / r))
-	}
-	for range 300 {
-		step(ok200())
-	}
-	step(status(429, RateLimited, time.Second))
-	level, _ := p.status()
-	if level > cutMost*100 {
-		t.Fatalf("pushback at 100/s cut to %.1f/s, want at most %.0f/s", level, cutMost*100)
-	}
-	now = p.pauseUntil
-	for end := now.Add(17 * time.Second); now.Before(end); {
-		step(ok200())
-	}
-	probe, _ := p.status()
-	if probe <= level {
-		t.Fatalf("pace %.1f/s 17 s after the cut to %.1f/s: no probe", probe, level)
-	}
-	step(status(429, RateLimited, time.Second))
-	if r, _ := p.status(); r < 0.93*probe || r >= probe {
-		t.Errorf("pushback to a probe at %.1f/s (level %.1f/s) cut to %.1f/s, want a cut to at least 0.93 of it", probe, level, r)
+	for _, tc := range []struct {
+		name   string
+		after  time.Duration // good answers after the first cut's pause
+		probe  bool
+		gentle bool
+	}{
+		{"probe above the level", 17 * time.Second, true, true},
+		{"level held for a while", 3 * time.Second, false, true},
+		{"soon after the cut", time.Second, false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			p, t0 := pacerAt(t, func(c *Config) { c.AutoRate, c.Rate = false, 100 })
+			now := t0
+			step := func(a Attempt) {
+				exchange(p, now, a)
+				r, _ := p.status()
+				now = now.Add(time.Duration(float64(time.Second) / r))
+			}
+			for range 300 {
+				step(ok200())
+			}
+			step(status(429, RateLimited, time.Second))
+			level, _ := p.status()
+			if level > cutMost*100 {
+				t.Fatalf("pushback at 100/s cut to %.1f/s, want at most %.0f/s", level, cutMost*100)
+			}
+			now = p.pauseUntil
+			for end := now.Add(tc.after); now.Before(end); {
+				step(ok200())
+			}
+			before, _ := p.status()
+			if probed := before > level; probed != tc.probe {
+				t.Fatalf("pace %.1f/s %s after the cut to %.1f/s: probed %v, want %v", before, tc.after, level, probed, tc.probe)
+			}
+			step(status(429, RateLimited, time.Second))
+			r, _ := p.status()
+			if gentle := r >= 0.93*before; gentle != tc.gentle || r >= before {
+				t.Errorf("pushback at %.1f/s (level %.1f/s) cut to %.1f/s: gentle %v, want %v", before, level, r, gentle, tc.gentle)
+			}
+		})
 	}
 }

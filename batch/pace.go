@@ -40,8 +40,10 @@ const (
 	slowEstimateSpan = 500 * time.Millisecond // ...unless the pace is slow: then this much active time
 	slowEstimateMin  = 3                      // ...and this many answers do
 	estimateFew      = 30                     // fewer answers than this when slow start ends: the estimate may be low
+	estimateFewSpan  = 2 * ringSlot           // ...while this many over this much active time give an estimate
+	burstTime        = 100 * time.Millisecond // the API's burst is taken as worth this long at its limit, after a pause
 	cutToEstimate    = 0.95                   // after pushback, pace at this share of the estimate...
-	slowStartShare   = 0.85                   // ...this share when slow start ends...
+	slowStartShare   = 0.91                   // ...this share when slow start ends...
 	cutWaitShare     = 0.88                   // ...this share of one that counts a Retry-After's wait (the most the API may allow)...
 	cutMost          = 0.9                    // ...and at most this share of the rate that was pushed back
 	cutGentle        = 0.95                   // ...or this share when the pushback came to a probe above the level, or after the level held for estimateSpan
@@ -116,7 +118,8 @@ type pacer struct {
 	lastCut    time.Time // pushback to requests sent before this is the same event
 	levelFrom  time.Time // when the pace the last cut set came into force: the end of its pause
 	pauseUntil time.Time
-	hdrCap     float64 // the limit the rate-limit headers name; 0 when none
+	resumed    time.Time // when the pause before the last one ended
+	hdrCap     float64   // the limit the rate-limit headers name; 0 when none
 	hdrSeen    bool
 
 	ring     [ringSlots]slot
@@ -409,6 +412,9 @@ func refused(a Attempt) bool {
 // extendPause makes every attempt wait until now+d: the latest time any
 // answer named, never the sum.
 func (p *pacer) extendPause(now time.Time, d time.Duration) {
+	if !p.pauseUntil.After(now) {
+		p.resumed = p.pauseUntil
+	}
 	if t := now.Add(d); t.After(p.pauseUntil) {
 		p.pauseUntil = t
 	}
@@ -461,9 +467,18 @@ func (p *pacer) cut(now time.Time, bare bool, named time.Duration) {
 		sends, answers, pushes, active = p.recent(span)
 	}
 	p.probe = nil
+	// The rates come of whole slots, the newest in part, so the span is
+	// up to a slot short; one not cut short by the last cut is taken
+	// exactly instead, the oldest slot in part: a span that grows and
+	// shrinks with where in its slot the cut falls moves a rising
+	// pace's estimate by as much as the burst does.
+	fsends, fanswers, factive := float64(sends), float64(answers), active
+	if span < since {
+		fsends, fanswers, factive = p.exact(span)
+	}
 	base := p.cur
-	if active > 0 {
-		base = math.Min(base, float64(sends)/active)
+	if factive > 0 {
+		base = math.Min(base, fsends/factive)
 	}
 	if math.IsInf(base, 1) || base <= 0 {
 		base = p.floor
@@ -473,13 +488,14 @@ func (p *pacer) cut(now time.Time, bare bool, named time.Duration) {
 	case since < estimateMinSpan && p.est > 0:
 		est = p.est // pushed back again soon after a cut: the last estimate stands
 	case active >= estimateMinSpan.Seconds() && answers >= estimateMin,
+		active >= estimateFewSpan.Seconds() && answers >= estimateFew,
 		active >= slowEstimateSpan.Seconds() && answers >= slowEstimateMin:
 		// A Retry-After comes in whole seconds, so what the API lets
 		// through comes back no sooner than a second before the time it
 		// names: a fixed window's quota, spent in a burst, covers that
 		// time too.
 		wait = max(named-time.Second, 0)
-		est = float64(answers) / (active + wait.Seconds())
+		est = fanswers / (factive + wait.Seconds())
 	}
 	var next float64
 	if est > 0 {
@@ -491,6 +507,11 @@ func (p *pacer) cut(now time.Time, bare bool, named time.Duration) {
 		switch {
 		case wait > 0:
 			share = cutWaitShare
+		case p.slowStart && !p.resumed.IsZero() && now.Sub(p.resumed) < span:
+			// Slow start from the end of a pause, when the API's bucket
+			// was full again: over so short a span its whole burst
+			// weighs, taken as worth burstTime at the limit.
+			share = factive / (factive + burstTime.Seconds())
 		case p.slowStart:
 			share = slowStartShare
 		}
@@ -730,6 +751,26 @@ func (p *pacer) recent(span time.Duration) (sends, answers, pushes int, active f
 		active += s.active
 	})
 	return sends, answers, pushes, active
+}
+
+// exact sums exactly the last span of history: sends, answers the API
+// took and active seconds, the oldest slot it reaches counted in part.
+func (p *pacer) exact(span time.Duration) (sends, answers, active float64) {
+	left := span
+	length := p.lastInt.Sub(time.Unix(0, p.ringAt*int64(ringSlot))) // the newest slot, so far
+	for i := int64(0); i < ringSlots && left > 0; i++ {
+		s := &p.ring[((p.ringAt-i)%ringSlots+ringSlots)%ringSlots]
+		w := 1.0
+		if length > left {
+			w = float64(left) / float64(length)
+		}
+		sends += w * float64(s.sends)
+		answers += w * float64(s.answers)
+		active += w * s.active
+		left -= length
+		length = ringSlot
+	}
+	return sends, answers, active
 }
 
 func (p *pacer) rateIntegral(span time.Duration) (v float64) {

@@ -440,3 +440,25 @@ func TestPacerSimulatedShards(t *testing.T) {
 		}
 	}
 }
+
+// Far above a token bucket's limit, the first pushback comes at once and
+// tells nothing of the limit; slow start then finds it from the end of
+// the pause, when the API's bucket is full again. Its burst weighs all
+// the more over so short a span: discounted, the second event settles
+// the pace just under the limit instead of over it, which would cost a
+// third pause and a fourth.
+func TestPacerSimulatedFarAboveTheLimit(t *testing.T) {
+	t.Parallel()
+	for _, scale := range []float64{0.8, 0.9, 1, 1.1, 1.2} {
+		api := simAPI{limit: 150 * scale, burst: 15 * scale, retryAfter: true}
+		t.Run(fmt.Sprintf("%.0f/s", api.limit), func(t *testing.T) {
+			t.Parallel()
+			cfg := simConfig()
+			cfg.Rate = 1050
+			r := runSim(t, cfg, 1, api, int(3000*scale))
+			if final := r.report.Final / api.limit; r.report.Cuts > 2 || final < 0.9 || final > 1 {
+				t.Errorf("%d cuts, the pace ends at %.2f of the limit: want at most 2 cuts and 0.90-1.00", r.report.Cuts, final)
+			}
+		})
+	}
+}

@@ -2,6 +2,7 @@ package batch
 
 import (
 	"context"
+	"math"
 	"net/http"
 	"testing"
 	"time"
@@ -497,5 +498,24 @@ func TestPacerCutsGentlyWhenTheBurstRanOutSlowly(t *testing.T) {
 				t.Errorf("pushback at %.1f/s (level %.1f/s) cut to %.1f/s: gentle %v, want %v", before, level, r, gentle, tc.gentle)
 			}
 		})
+	}
+}
+
+// The estimate's span is exact, wherever in its slot of history the cut
+// falls: a span of whole slots would be up to a slot short, and a rising
+// pace's estimate would move with it.
+func TestPacerExactSpan(t *testing.T) {
+	t.Parallel()
+	for _, phase := range []time.Duration{0, 30 * time.Millisecond, 60 * time.Millisecond, 90 * time.Millisecond} {
+		p, t0 := pacerAt(t, func(c *Config) { c.AutoRate, c.Rate = false, 0 })
+		end := t0.Add(2*time.Second + phase)
+		for now := t0; now.Before(end); now = now.Add(10 * time.Millisecond) {
+			exchange(p, now, ok200()) // 100 answers a second
+		}
+		p.advance(end)
+		sends, answers, active := p.exact(500 * time.Millisecond)
+		if math.Abs(answers-50) > 1 || math.Abs(sends-50) > 1 || math.Abs(active-0.5) > 0.001 {
+			t.Errorf("cut %s into a slot: %.1f sends, %.1f answers over %.3fs active in the last 0.5 s, want 50, 50 and 0.5", phase, sends, answers, active)
+		}
 	}
 }

@@ -323,8 +323,8 @@ func TestPacerSimulatedLimits(t *testing.T) {
 				// than it allows. The model is deterministic, so the floor
 				// sits just under the figures it gives; the benchmarks hold
 				// the binary to 0.90.
-				if r.limitShare < 0.83 {
-					t.Errorf("goodput %.2f of the limit, want at least 0.83", r.limitShare)
+				if r.limitShare < 0.85 {
+					t.Errorf("goodput %.2f of the limit, want at least 0.85", r.limitShare)
 				}
 				if r.to90 < 0 || r.to90 > 5*time.Second {
 					t.Errorf("90%% of the limit reached after %s, want within 5s", r.to90)

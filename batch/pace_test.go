@@ -38,6 +38,32 @@ func exchange(p *pacer, t time.Time, a Attempt) {
 	p.answer(t.Add(time.Millisecond), t, a)
 }
 
+// atPace drives a pacer one request at a time, each sent when the pace
+// lets it go and answered a millisecond later; a canceled row settles.
+type atPace struct {
+	p   *pacer
+	now time.Time
+}
+
+func (d *atPace) step(a Attempt) {
+	exchange(d.p, d.now, a)
+	if a.Outcome == Canceled {
+		d.p.settled()
+	}
+	r, _ := d.p.status()
+	d.now = d.now.Add(time.Duration(float64(time.Second) / r))
+}
+
+// good answers every request for span, from the end of any pause.
+func (d *atPace) good(span time.Duration) {
+	if d.p.pauseUntil.After(d.now) {
+		d.now = d.p.pauseUntil
+	}
+	for end := d.now.Add(span); d.now.Before(end); {
+		d.step(ok200())
+	}
+}
+
 func TestPacerSlowStartRises(t *testing.T) {
 	t.Parallel()
 	p, t0 := pacerAt(t, nil)
@@ -383,23 +409,15 @@ func TestPacerReportsWhatHeldLongest(t *testing.T) {
 func TestPacerProbingNearTheLimitIsHeldByTheAPI(t *testing.T) {
 	t.Parallel()
 	p, t0 := pacerAt(t, func(c *Config) { c.AutoRate, c.Rate = false, 100 })
-	now := t0
-	step := func(a Attempt) {
-		exchange(p, now, a)
-		r, _ := p.status()
-		now = now.Add(time.Duration(float64(time.Second) / r))
-	}
+	d := &atPace{p: p, now: t0}
 	for range 100 {
-		step(ok200())
+		d.step(ok200())
 	}
-	step(status(429, RateLimited, time.Second)) // the API's word: a cut, no probation
+	d.step(status(429, RateLimited, time.Second)) // the API's word: a cut, no probation
 	if p.cuts != 1 {
 		t.Fatalf("%d cuts, want 1", p.cuts)
 	}
-	now = p.pauseUntil
-	for end := now.Add(12 * time.Second); now.Before(end); {
-		step(ok200())
-	}
+	d.good(12 * time.Second)
 	r, held := p.status()
 	if r <= p.wmax || r > nearLimit*p.wmax {
 		t.Fatalf("pace %.1f/s after 12 s, want probing just above %.1f/s", r, p.wmax)
@@ -426,23 +444,12 @@ func TestPacerDoesNotProbeNearTheEnd(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			p, t0 := pacerAt(t, func(c *Config) { c.AutoRate, c.Rate, c.Rows = false, 100, tc.rows })
-			now := t0
-			step := func(a Attempt) {
-				exchange(p, now, a)
-				if a.Outcome == Canceled {
-					p.settled()
-				}
-				r, _ := p.status()
-				now = now.Add(time.Duration(float64(time.Second) / r))
-			}
+			d := &atPace{p: p, now: t0}
 			for range 100 {
-				step(ok200())
+				d.step(ok200())
 			}
-			step(status(429, RateLimited, time.Second))
-			now = p.pauseUntil
-			for end := now.Add(15 * time.Second); now.Before(end); {
-				step(ok200())
-			}
+			d.step(status(429, RateLimited, time.Second))
+			d.good(15 * time.Second)
 			r, _ := p.status()
 			if probed := r > p.wmax; probed != tc.probe {
 				t.Errorf("pace %.2f/s 15 s after the cut levelled off at %.2f/s, %d rows left: probed %v, want %v", r, p.wmax, p.left, probed, tc.probe)
@@ -470,29 +477,21 @@ func TestPacerCutsGentlyWhenTheBurstRanOutSlowly(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			p, t0 := pacerAt(t, func(c *Config) { c.AutoRate, c.Rate = false, 100 })
-			now := t0
-			step := func(a Attempt) {
-				exchange(p, now, a)
-				r, _ := p.status()
-				now = now.Add(time.Duration(float64(time.Second) / r))
-			}
+			d := &atPace{p: p, now: t0}
 			for range 300 {
-				step(ok200())
+				d.step(ok200())
 			}
-			step(status(429, RateLimited, time.Second))
+			d.step(status(429, RateLimited, time.Second))
 			level, _ := p.status()
 			if level > cutMost*100 {
 				t.Fatalf("pushback at 100/s cut to %.1f/s, want at most %.0f/s", level, cutMost*100)
 			}
-			now = p.pauseUntil
-			for end := now.Add(tc.after); now.Before(end); {
-				step(ok200())
-			}
+			d.good(tc.after)
 			before, _ := p.status()
 			if probed := before > level; probed != tc.probe {
 				t.Fatalf("pace %.1f/s %s after the cut to %.1f/s: probed %v, want %v", before, tc.after, level, probed, tc.probe)
 			}
-			step(status(429, RateLimited, time.Second))
+			d.step(status(429, RateLimited, time.Second))
 			r, _ := p.status()
 			if gentle := r >= 0.93*before; gentle != tc.gentle || r >= before {
 				t.Errorf("pushback at %.1f/s (level %.1f/s) cut to %.1f/s: gentle %v, want %v", before, level, r, gentle, tc.gentle)

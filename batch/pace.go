@@ -3,6 +3,7 @@ package batch
 import (
 	"context"
 	"math"
+	"net/http"
 	"sync"
 	"time"
 
@@ -32,12 +33,13 @@ const (
 // Tuning of the controller, set against TestPacerSimulatedLimits and the
 // rate benchmarks (make bench-rate; README, Performance).
 const (
-	slowStartDouble  = 300 * time.Millisecond // slow start doubles the rate this often
+	slowStartDouble  = 300 * time.Millisecond // slow start doubles the rate this often...
+	slowStartFirst   = 150 * time.Millisecond // ...and this often below twice where auto starts: the slowest part of the ramp
 	estimateSpan     = 2 * time.Second        // answers counted to estimate the API's limit (its burst weighs less over longer)
 	slowStartSpan    = 500 * time.Millisecond // ...when slow start ends
 	estimateMinSpan  = 250 * time.Millisecond // less active time than this gives no estimate
 	estimateMin      = 10                     // nor do fewer answers...
-	slowEstimateSpan = 500 * time.Millisecond // ...unless the pace is slow: then this much active time
+	slowEstimateSpan = 300 * time.Millisecond // ...unless the pace is slow: then this much active time
 	slowEstimateMin  = 3                      // ...and this many answers do
 	estimateFew      = 30                     // fewer answers than this when slow start ends: the estimate may be low
 	estimateFewSpan  = 2 * ringSlot           // ...while this many over this much active time give an estimate
@@ -64,6 +66,7 @@ const (
 	judgeMaxAnswers  = 200
 	stillAbove       = 0.25 // pushback share after a cut that cuts again before the judgement
 	cutHelped        = 0.35 // a cut stands when the pushback share after it is under this share of the one before; else it is undone
+	cutHelpedShared  = 0.7  // ...or under this share when the limit is shared (Config.Sharers) and the pushback is mostly 429s
 	noiseMin         = 20   // once pushback is known to be noise, congestion needs this many recent answers to tell
 	ringSlot         = 100 * time.Millisecond
 	ringSlots        = 50              // 5 s of history: a slow limit's estimate needs it
@@ -154,6 +157,7 @@ type cutProbe struct {
 	at            time.Time
 	share         float64 // pushback share of answers before the cut
 	pushes, total int     // answers to requests sent after the cut, and how many pushed back
+	limited       int     // ...of those, 429s
 	before        paceState
 }
 
@@ -324,6 +328,9 @@ func (p *pacer) answer(now, sentAt time.Time, a Attempt) {
 		p.probe.total++
 		if bare {
 			p.probe.pushes++
+			if a.HTTPStatus == http.StatusTooManyRequests {
+				p.probe.limited++
+			}
 		}
 	}
 	if push && !sentAt.Before(p.lastCut) && (explicit || p.congested(aboveNoise)) {
@@ -381,7 +388,13 @@ func (p *pacer) judge(now time.Time) {
 	if p.cur > cutMost*pr.before.cur {
 		return // too small a cut to tell
 	}
-	if pr.pushes == 0 || over(share) < cutHelped*over(pr.share) {
+	// Sharers on one limit keep it refusing after this one's cut: a
+	// cut that lowered 429s at all stands there.
+	helped := cutHelped
+	if p.sharers > 1 && 2*pr.limited > pr.pushes {
+		helped = cutHelpedShared
+	}
+	if pr.pushes == 0 || over(share) < helped*over(pr.share) {
 		// The cut helped; when the refusals stopped altogether, the API
 		// has a limit.
 		p.limitSeen = p.limitSeen || pr.pushes == 0
@@ -607,7 +620,11 @@ func (p *pacer) tick(now time.Time) {
 	}
 	next := p.cur
 	if p.slowStart {
-		next *= math.Exp2(float64(dt) / float64(slowStartDouble))
+		d := slowStartDouble
+		if p.cur < 2*AutoStartRate && answers > 0 {
+			d = slowStartFirst // the first doubling from where auto starts, once the API answers
+		}
+		next *= math.Exp2(float64(dt) / float64(d))
 	} else {
 		p.grown += dt
 		next = math.Max(next, p.cubic(p.grown))

@@ -518,3 +518,60 @@ func TestPacerExactSpan(t *testing.T) {
 		}
 	}
 }
+
+// A cut on bare refusals that did not lower them enough is undone as
+// noise; with others on the same limit, who keep it refusing whatever
+// this process does, a cut that lowered the 429s by a third stands.
+func TestPacerJudgesACutOnASharedLimit(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		sharers int
+		limited int // of the 30 refusals after the cut, 429s (the rest 503s)
+		undone  bool
+	}{
+		{"alone", 1, 30, true},
+		{"shared, 429s", 4, 30, false},
+		{"shared, 503s", 4, 0, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			p, t0 := pacerAt(t, func(c *Config) { c.AutoRate, c.Rate, c.Sharers = false, 100, tc.sharers })
+			p.set(80)
+			// 7.5 % refused before the cut, 5 % after.
+			p.probe = &cutProbe{at: t0, share: 0.075, pushes: 30, total: 600, limited: tc.limited, before: paceState{cur: 100}}
+			p.judge(t0.Add(2 * time.Second))
+			if undone := p.undone > 0; undone != tc.undone {
+				t.Errorf("%d sharers, %d of 30 refusals 429s: undone %v, want %v", tc.sharers, tc.limited, undone, tc.undone)
+			}
+		})
+	}
+}
+
+// The first doubling from where auto starts comes sooner once the API
+// answers; without answers there is nothing to rise on.
+func TestPacerFirstDoublingIsQuick(t *testing.T) {
+	t.Parallel()
+	p, t0 := pacerAt(t, nil)
+	for i := range 20 { // 0.2 s of good answers
+		exchange(p, t0.Add(time.Duration(i)*10*time.Millisecond), ok200())
+	}
+	if r, _ := p.status(); r < 2*AutoStartRate {
+		t.Errorf("%.1f/s after 0.2 s of good answers from %d/s, want doubled", r, AutoStartRate)
+	}
+}
+
+// At a slow pace 3 answers over 0.3 s give an estimate: a cut made
+// without one halves the pace and slow start overshoots again.
+func TestPacerEstimatesFromFewAnswersAtASlowPace(t *testing.T) {
+	t.Parallel()
+	p, t0 := pacerAt(t, func(c *Config) { c.AutoRate, c.Rate = false, 10 })
+	for i := range 4 { // 0.35 s at 10/s
+		exchange(p, t0.Add(time.Duration(i)*100*time.Millisecond), ok200())
+	}
+	p.sent(t0.Add(350 * time.Millisecond))
+	p.answer(t0.Add(351*time.Millisecond), t0.Add(350*time.Millisecond), status(429, RateLimited, time.Second))
+	if r, _ := p.status(); p.est == 0 || r < 5 {
+		t.Errorf("pushback after 4 answers over 0.35 s at 10/s: estimate %.1f/s, cut to %.1f/s; want an estimate and a cut above half", p.est, r)
+	}
+}

@@ -97,8 +97,9 @@ type RateReport struct {
 // Retry-After. It stops rising when the rate is not what binds (every
 // request slot busy) or when latency climbs well above its low-load
 // figure, and near the end of the rows it no longer probes above the
-// rate the API was seen to allow. Its decisions take the time as a parameter, so tests drive it
-// with a fake clock and scripted answers. It is safe for concurrent use.
+// rate the API was seen to allow. Its decisions take the time as a
+// parameter, so tests drive it with a fake clock and scripted answers.
+// It is safe for concurrent use.
 type pacer struct {
 	mu          sync.Mutex
 	lim         *rate.Limiter // the one limiter every attempt waits on; set under mu
@@ -388,8 +389,8 @@ func (p *pacer) judge(now time.Time) {
 	if p.cur > cutMost*pr.before.cur {
 		return // too small a cut to tell
 	}
-	// Sharers on one limit keep it refusing after this one's cut: a
-	// cut that lowered 429s at all stands there.
+	// Sharers on one limit keep it refusing after this one's cut: there
+	// a cut that lowered the 429s by 30 % stands.
 	helped := cutHelped
 	if p.sharers > 1 && 2*pr.limited > pr.pushes {
 		helped = cutHelpedShared

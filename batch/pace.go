@@ -3,7 +3,6 @@ package batch
 import (
 	"context"
 	"math"
-	"net/http"
 	"sync"
 	"time"
 
@@ -329,7 +328,7 @@ func (p *pacer) answer(now, sentAt time.Time, a Attempt) {
 		p.probe.total++
 		if bare {
 			p.probe.pushes++
-			if a.HTTPStatus == http.StatusTooManyRequests {
+			if limited(a) {
 				p.probe.limited++
 			}
 		}
@@ -417,10 +416,16 @@ func (p *pacer) judge(now time.Time) {
 	p.set(b.cur)
 }
 
-// refused reports whether the API turned the request away: a 429 (as the
-// HTTP status or the envelope's code) or a 503.
+// refused reports whether the API turned the request away: a 429 or a
+// 503.
 func refused(a Attempt) bool {
-	return a.Outcome == RateLimited || a.HTTPStatus == 429 || a.HTTPStatus == 503
+	return limited(a) || a.HTTPStatus == 503
+}
+
+// limited reports whether the answer is a 429, as the HTTP status or the
+// envelope's code.
+func limited(a Attempt) bool {
+	return a.Outcome == RateLimited || a.HTTPStatus == 429
 }
 
 // extendPause makes every attempt wait until now+d: the latest time any

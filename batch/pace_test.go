@@ -575,3 +575,23 @@ func TestPacerEstimatesFromFewAnswersAtASlowPace(t *testing.T) {
 		t.Errorf("pushback after 4 answers over 0.35 s at 10/s: estimate %.1f/s, cut to %.1f/s; want an estimate and a cut above half", p.est, r)
 	}
 }
+
+// A 429 inside an HTTP 200 envelope is a 429 to the judgement of a cut on
+// a shared limit, as one in the HTTP status is.
+func TestPacerCountsEnveloped429s(t *testing.T) {
+	t.Parallel()
+	enveloped := status(200, RateLimited, 0)
+	p, t0 := pacerAt(t, func(c *Config) { c.AutoRate, c.Rate, c.Sharers = false, 100, 4 })
+	d := &atPace{p: p, now: t0}
+	for range 100 {
+		d.step(ok200())
+	}
+	d.step(enveloped) // a bare refusal: a cut on probation
+	if p.probe == nil {
+		t.Fatalf("an enveloped 429 did not cut on probation: %d cuts", p.cuts)
+	}
+	d.step(enveloped)
+	if pr := p.probe; pr == nil || pr.pushes != 1 || pr.limited != 1 {
+		t.Fatalf("after the cut, one enveloped 429: %+v, want it counted as pushback and as a 429", pr)
+	}
+}

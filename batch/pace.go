@@ -119,10 +119,8 @@ type pacer struct {
 	grown      time.Duration // time spent rising since the last cut
 	lastTick   time.Time
 	lastCut    time.Time // pushback to requests sent before this is the same event
-	levelFrom  time.Time // when the pace the last cut set came into force: the end of its pause
 	pauseUntil time.Time
-	resumed    time.Time // when the pause before the last one ended
-	hdrCap     float64   // the limit the rate-limit headers name; 0 when none
+	hdrCap     float64 // the limit the rate-limit headers name; 0 when none
 	hdrSeen    bool
 
 	ring     [ringSlots]slot
@@ -321,9 +319,6 @@ func (p *pacer) answer(now, sentAt time.Time, a Attempt) {
 			p.observeLatency(a.Duration)
 		}
 	}
-	if explicit {
-		p.extendPause(now, pauseFor)
-	}
 	if p.probe != nil && !sentAt.Before(p.probe.at) {
 		p.probe.total++
 		if bare {
@@ -340,6 +335,9 @@ func (p *pacer) answer(now, sentAt time.Time, a Attempt) {
 		p.cut(now, bare, pauseFor)
 	} else if p.probe != nil {
 		p.judge(now)
+	}
+	if explicit { // after the cut, which reads when the last pause ended
+		p.extendPause(now, pauseFor)
 	}
 	p.tick(now)
 }
@@ -431,9 +429,6 @@ func limited(a Attempt) bool {
 // extendPause makes every attempt wait until now+d: the latest time any
 // answer named, never the sum.
 func (p *pacer) extendPause(now time.Time, d time.Duration) {
-	if !p.pauseUntil.After(now) {
-		p.resumed = p.pauseUntil
-	}
 	if t := now.Add(d); t.After(p.pauseUntil) {
 		p.pauseUntil = t
 	}
@@ -466,11 +461,17 @@ func (p *pacer) headerCap(q Quota) {
 // the pushback asked for (its Retry-After, capped), 0 when none.
 func (p *pacer) cut(now time.Time, bare bool, named time.Duration) {
 	since := now.Sub(p.lastCut)
+	// The pace the last cut set came into force at the end of the pause
+	// that came with it, if any: p.pauseUntil is still the last pause's.
+	levelFrom := p.lastCut
+	if p.pauseUntil.After(levelFrom) {
+		levelFrom = p.pauseUntil
+	}
 	p.lastCut = now
 	p.cuts++
 	// Pushback to a probe above where the last cut levelled off, or to a
 	// level held for a while: either way the API's burst ran out slowly.
-	gentle := !p.slowStart && p.wmax > 0 && (p.cur > p.wmax || now.Sub(p.levelFrom) >= estimateSpan)
+	gentle := !p.slowStart && p.wmax > 0 && (p.cur > p.wmax || now.Sub(levelFrom) >= estimateSpan)
 	before := paceState{cur: p.cur, wmax: p.wmax, est: p.est, gap: p.gap, grown: p.grown, slowStart: p.slowStart}
 	// The estimate looks back no further than the last cut, at most
 	// estimateSpan (half a second in slow start, where the rate doubled
@@ -526,7 +527,7 @@ func (p *pacer) cut(now time.Time, bare bool, named time.Duration) {
 		switch {
 		case wait > 0:
 			share = cutWaitShare
-		case p.slowStart && !p.resumed.IsZero() && now.Sub(p.resumed) < span:
+		case p.slowStart && !p.pauseUntil.IsZero() && now.Sub(p.pauseUntil) < span:
 			// Slow start from the end of a pause, when the API's bucket
 			// was full again: over so short a span its whole burst
 			// weighs, taken as worth burstTime at the limit.
@@ -573,10 +574,6 @@ func (p *pacer) cut(now time.Time, bare bool, named time.Duration) {
 		p.trace("%s cut %.1f -> %.1f: base %.1f est %.1f (sends %d answers %d over %.2fs)", now.Format("05.000"), p.cur, next, base, est, sends, answers, active)
 	}
 	p.set(next)
-	p.levelFrom = now
-	if p.pauseUntil.After(now) {
-		p.levelFrom = p.pauseUntil
-	}
 	close(p.epoch)
 	p.epoch = make(chan struct{})
 }
@@ -781,8 +778,8 @@ func (p *pacer) recent(span time.Duration) (sends, answers, pushes int, active f
 func (p *pacer) exact(span time.Duration) (sends, answers, active float64) {
 	left := span
 	length := p.lastInt.Sub(time.Unix(0, p.ringAt*int64(ringSlot))) // the newest slot, so far
-	for i := int64(0); i < ringSlots && left > 0; i++ {
-		s := &p.ring[((p.ringAt-i)%ringSlots+ringSlots)%ringSlots]
+	for i := 0; i < ringSlots && left > 0; i++ {
+		s := p.back(i)
 		w := 1.0
 		if length > left {
 			w = float64(left) / float64(length)
@@ -807,11 +804,14 @@ func (p *pacer) busyAverage(span time.Duration) (busy float64) {
 }
 
 func (p *pacer) each(span time.Duration, f func(*slot)) {
-	n := int(span / ringSlot)
-	n = min(n, ringSlots)
-	for i := range n {
-		f(&p.ring[((p.ringAt-int64(i))%ringSlots+ringSlots)%ringSlots])
+	for i := range min(int(span/ringSlot), ringSlots) {
+		f(p.back(i))
 	}
+}
+
+// back returns the slot i slots before the newest (0 is the newest).
+func (p *pacer) back(i int) *slot {
+	return &p.ring[((p.ringAt-int64(i))%ringSlots+ringSlots)%ringSlots]
 }
 
 // status is the pace now and what holds it.

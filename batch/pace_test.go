@@ -313,11 +313,9 @@ func TestPacerRisesFromTheFloor(t *testing.T) {
 	p.mu.Lock()
 	p.set(MinRate) // where pushback left it, slow start on
 	p.mu.Unlock()
-	at := t0
+	d := &atPace{p: p, now: t0}
 	for range 10 { // good answers, each sent as the pace lets it go
-		exchange(p, at, ok200())
-		r, _ := p.status()
-		at = at.Add(time.Duration(float64(time.Second) / r))
+		d.step(ok200())
 	}
 	if r, _ := p.status(); r < 4*MinRate {
 		t.Errorf("after 10 good answers from the floor the pace is %.1f/s, want it rising from %d/s", r, MinRate)

@@ -200,6 +200,7 @@ func newPacer(cfg Config, now time.Time) *pacer {
 	p.cur = math.Min(p.cur, p.ceiling)
 	p.floor = math.Min(MinRate, p.ceiling)
 	p.start, p.highest = p.cur, p.cur
+	p.held = p.unrisen()
 	p.ringAt = now.UnixNano() / int64(ringSlot)
 	p.lim = rate.NewLimiter(limitOf(p.cur), cfg.Burst)
 	return p
@@ -601,10 +602,10 @@ func (p *pacer) tick(now time.Time) {
 		p.held = HeldByAPI
 		return
 	case sends > 0 && answers == 0 && active >= 0.3 && !p.answeredLately():
-		p.held = HeldByNothing // attempts but no answer to go by: no reason to rise
+		p.held = p.unrisen() // attempts but no answer to go by: no reason to rise
 		return
 	case math.IsInf(p.cur, 1) || use < bindUse:
-		p.held = HeldByNothing
+		p.held = p.unrisen()
 		// Every request slot busy while the rate is not what holds sends
 		// back: --concurrency binds.
 		if p.busyAverage(time.Second) >= busyShare*float64(p.concurrency) {
@@ -644,6 +645,16 @@ func (p *pacer) tick(now time.Time) {
 		p.held = HeldByAPI // regaining what the API was seen to allow, or probing just above it
 	}
 	p.set(next)
+}
+
+// unrisen is what holds a pace that does not rise for want of use:
+// its ceiling when it is there (a --rate N run before any pushback),
+// else nothing.
+func (p *pacer) unrisen() HeldBy {
+	if p.cur >= p.ceiling {
+		return p.ceilingBy
+	}
+	return HeldByNothing
 }
 
 // nearEnd reports whether the rows left would be sent, at the pace

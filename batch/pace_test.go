@@ -385,8 +385,33 @@ func TestPacerUndoesCutThatDidNotHelp(t *testing.T) {
 func TestPacerReportsWhatHeldLongest(t *testing.T) {
 	t.Parallel()
 	p, t0 := pacerAt(t, func(c *Config) { c.AutoRate, c.Rate = false, 100 })
+	d := &atPace{p: p, now: t0}
+	d.good(time.Second)
+	d.step(status(429, RateLimited, time.Second)) // cut under the ceiling
+	d.good(5 * time.Second)                       // the API's limit holds it
+	for range 10 {                                // the last rows: a send every 100 ms
+		exchange(p, d.now, ok200())
+		d.now = d.now.Add(100 * time.Millisecond)
+	}
+	if _, held := p.status(); held != HeldByNothing {
+		t.Fatalf("the tail held by %s, want %s: the test shows nothing", held, HeldByNothing)
+	}
+	if r := p.report(); r.HeldBy != HeldByAPI {
+		t.Errorf("report held by %s, want %s: %+v", r.HeldBy, HeldByAPI, p.heldFor)
+	}
+}
+
+// A --rate N run starts at its ceiling, and the pace does not rise while
+// the sends stay under it (the first requests, the last rows): it is held
+// by --rate, not "rising", from the first moment to the last.
+func TestPacerAtItsCeilingIsHeldByIt(t *testing.T) {
+	t.Parallel()
+	p, t0 := pacerAt(t, func(c *Config) { c.AutoRate, c.Rate = false, 100 })
+	if _, held := p.status(); held != HeldByRate {
+		t.Errorf("before the first request held by %s, want %s", held, HeldByRate)
+	}
 	now := t0
-	for range 500 { // 5 s at the ceiling
+	for range 200 { // 2 s at the ceiling
 		exchange(p, now, ok200())
 		now = now.Add(10 * time.Millisecond)
 	}
@@ -394,8 +419,8 @@ func TestPacerReportsWhatHeldLongest(t *testing.T) {
 		exchange(p, now, ok200())
 		now = now.Add(100 * time.Millisecond)
 	}
-	if _, held := p.status(); held == HeldByRate {
-		t.Fatalf("the tail still held by %s: the test shows nothing", held)
+	if r, held := p.status(); r != 100 || held != HeldByRate {
+		t.Errorf("the tail at %.1f/s held by %s, want 100/s held by %s", r, held, HeldByRate)
 	}
 	if r := p.report(); r.HeldBy != HeldByRate {
 		t.Errorf("report held by %s, want %s: %+v", r.HeldBy, HeldByRate, p.heldFor)

@@ -69,6 +69,7 @@ const (
 	noiseMin         = 20   // once pushback is known to be noise, congestion needs this many recent answers to tell
 	ringSlot         = 100 * time.Millisecond
 	ringSlots        = 50              // 5 s of history: a slow limit's estimate needs it
+	secSlots         = 64              // seconds of history for a longer fixed window
 	noiseSpan        = 2 * time.Second // bare refusals counted against the known noise
 )
 
@@ -124,7 +125,9 @@ type pacer struct {
 	hdrSeen    bool
 
 	ring     [ringSlots]slot
-	ringAt   int64 // slot number of ring's newest slot
+	ringAt   int64           // slot number of ring's newest slot
+	secs     [secSlots]tally // a second a slot, since the last pause began: a longer window's history
+	secsAt   int64           // second of secs' newest slot
 	lastInt  time.Time
 	inflight int
 	lowLat   time.Duration // latency at low load: the least smoothed figure seen
@@ -164,6 +167,12 @@ type paceState struct {
 	cur, wmax, est, gap float64
 	grown               time.Duration
 	slowStart           bool
+}
+
+// tally counts answers the API took and active (unpaused) seconds.
+type tally struct {
+	answers int
+	active  float64
 }
 
 // slot is 100 ms of history.
@@ -316,6 +325,7 @@ func (p *pacer) answer(now, sentAt time.Time, a Attempt) {
 	}
 	if a.HTTPStatus > 0 && !refused(a) {
 		p.slotAt(now).answers++ // the API took this one: it counts toward what it allows
+		p.secAt(now).answers++
 		if a.Outcome.Final() {
 			p.observeLatency(a.Duration)
 		}
@@ -432,6 +442,7 @@ func limited(a Attempt) bool {
 func (p *pacer) extendPause(now time.Time, d time.Duration) {
 	if t := now.Add(d); t.After(p.pauseUntil) {
 		p.pauseUntil = t
+		p.secs, p.secsAt = [secSlots]tally{}, now.Unix()
 	}
 }
 
@@ -517,6 +528,9 @@ func (p *pacer) cut(now time.Time, bare bool, named time.Duration) {
 		// time too.
 		wait = max(named-time.Second, 0)
 		est = fanswers / (factive + wait.Seconds())
+		if wait > 0 {
+			est = math.Max(est, p.windowEstimate(wait))
+		}
 	}
 	var next float64
 	if est > 0 {
@@ -747,6 +761,7 @@ func (p *pacer) advance(now time.Time) {
 		d := end.Sub(p.lastInt).Seconds()
 		if !p.lastInt.Before(p.pauseUntil) {
 			s.active += d
+			p.secAt(p.lastInt).active += d
 			if !math.IsInf(p.cur, 1) {
 				s.rateInt += p.cur * d
 			}
@@ -770,6 +785,41 @@ func (p *pacer) slotAt(t time.Time) *slot {
 		n = p.ringAt - ringSlots + 1
 	}
 	return &p.ring[((n%ringSlots)+ringSlots)%ringSlots]
+}
+
+// secAt returns the second's slot for t, rotating secs forward as
+// needed.
+func (p *pacer) secAt(t time.Time) *tally {
+	n := t.Unix()
+	for ; p.secsAt < n; p.secsAt++ {
+		p.secs[(p.secsAt+1)%secSlots] = tally{}
+		if n-p.secsAt > secSlots {
+			p.secsAt = n - secSlots
+		}
+	}
+	if n <= p.secsAt-secSlots {
+		n = p.secsAt - secSlots + 1
+	}
+	return &p.secs[((n%secSlots)+secSlots)%secSlots]
+}
+
+// windowEstimate is what a fixed window longer than estimateSpan allows:
+// its quota, spent since it opened, covers the time since and the wait
+// until its reset. It is the best of the rates over the spans since the
+// last pause began (the window opened within it): a span reaching back
+// before the window opened adds time the pace spent under the quota.
+// 0 when no span is long enough.
+func (p *pacer) windowEstimate(wait time.Duration) float64 {
+	best, answers, active := 0.0, 0, 0.0
+	for i := range int64(secSlots) {
+		t := p.secs[((p.secsAt-i)%secSlots+secSlots)%secSlots]
+		answers += t.answers
+		active += t.active
+		if active > estimateSpan.Seconds() && answers >= estimateMin {
+			best = math.Max(best, float64(answers)/(active+wait.Seconds()))
+		}
+	}
+	return best
 }
 
 // recent sums the last span of history: attempts sent, answers the API

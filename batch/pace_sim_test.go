@@ -367,6 +367,28 @@ func TestPacerSimulatedSlowLimits(t *testing.T) {
 	}
 }
 
+// A fixed window longer than the estimate's span (as express-rate-limit
+// keeps one, a minute by default): its quota, spent in the first part of
+// the window, is what the API allows over all of it. Counting only the
+// last seconds before the Retry-After put the pace at a third of that,
+// and the run at three quarters of the limit.
+func TestPacerSimulatedLongWindows(t *testing.T) {
+	t.Parallel()
+	for _, w := range []time.Duration{10 * time.Second, time.Minute} {
+		for _, limit := range []float64{20, 150} {
+			for _, mode := range simModes {
+				t.Run(fmt.Sprintf("%s %g/s %s", w, limit, mode), func(t *testing.T) {
+					t.Parallel()
+					r := runSim(t, simModeConfig(mode, limit), 1, simAPI{limit: limit, window: w, retryAfter: true}, int(limit*180))
+					if r.limitShare < 0.88 {
+						t.Errorf("goodput %.2f of the limit, want at least 0.88", r.limitShare)
+					}
+				})
+			}
+		}
+	}
+}
+
 // Refusals that come whatever the rate (an overloaded API's 503s) are not
 // a limit: a cut they cause is undone, and the pace stays near what was
 // asked for instead of sinking with every refusal.

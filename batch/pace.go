@@ -791,8 +791,9 @@ func (p *pacer) slotAt(t time.Time) *slot {
 // needed.
 func (p *pacer) secAt(t time.Time) *tally {
 	n := t.Unix()
-	for ; p.secsAt < n; p.secsAt++ {
-		p.secs[(p.secsAt+1)%secSlots] = tally{}
+	for p.secsAt < n {
+		p.secsAt++
+		p.secs[p.secsAt%secSlots] = tally{}
 		if n-p.secsAt > secSlots {
 			p.secsAt = n - secSlots
 		}

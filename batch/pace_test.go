@@ -618,3 +618,31 @@ func TestPacerCountsEnveloped429s(t *testing.T) {
 		t.Fatalf("after the cut, one enveloped 429: %+v, want it counted as pushback and as a 429", pr)
 	}
 }
+
+// Against a fixed window longer than the estimate's span, the quota spent
+// since the window opened covers all of it and the wait: the estimate
+// takes the best span since the last pause, and none across it, where a
+// window's quota was spent before.
+func TestPacerWindowEstimateStopsAtAPause(t *testing.T) {
+	t.Parallel()
+	p, t0 := pacerAt(t, func(c *Config) { c.AutoRate, c.Rate = false, 1000 })
+	window := func(from time.Time) time.Time { // 3 s at 200/s, then a 429 naming 5 s
+		now := from
+		for range 600 {
+			exchange(p, now, ok200())
+			now = now.Add(5 * time.Millisecond)
+		}
+		exchange(p, now, status(429, RateLimited, 5*time.Second))
+		return now
+	}
+	window(t0)
+	end := window(t0.Add(8 * time.Second))
+	if p.cuts != 2 {
+		t.Fatalf("%d cuts, want 2", p.cuts)
+	}
+	// 600 answers over 3 s and the 4 s the Retry-After surely waits; over
+	// the last 2 s alone, 400 over 6 s; across the pause, 1,200 over 10 s.
+	if want := 600.0 / 7; math.Abs(p.est-want) > 1 {
+		t.Errorf("estimate %.1f/s at %s, want %.1f/s", p.est, end.Sub(t0), want)
+	}
+}

@@ -545,8 +545,11 @@ func (p *pacer) cut(now time.Time, bare bool, named time.Duration) {
 		case p.slowStart && !p.pauseUntil.IsZero() && now.Sub(p.pauseUntil) < span:
 			// Slow start from the end of a pause, when the API's bucket
 			// was full again: over so short a span its whole burst
-			// weighs, taken as worth burstTime at the limit.
-			share = factive / (factive + burstTime.Seconds())
+			// weighs, taken as worth burstTime at the limit. And no
+			// answer comes back within the first latency after the
+			// pause: the answers counted were sent over the rest.
+			sent := math.Max(factive-p.lat.Seconds(), factive/2)
+			share = factive / (sent + burstTime.Seconds())
 		case p.slowStart:
 			share = slowStartShare
 		}

@@ -120,6 +120,7 @@ type pacer struct {
 	grown      time.Duration // time spent rising since the last cut
 	lastTick   time.Time
 	lastCut    time.Time // pushback to requests sent before this is the same event
+	begun      time.Time // when the run began sending
 	pauseUntil time.Time
 	hdrCap     float64 // the limit the rate-limit headers name; 0 when none
 	hdrSeen    bool
@@ -210,6 +211,7 @@ func newPacer(cfg Config, now time.Time) *pacer {
 	p.floor = math.Min(MinRate, p.ceiling)
 	p.start, p.highest = p.cur, p.cur
 	p.held = p.unrisen()
+	p.begun = now
 	p.ringAt = now.UnixNano() / int64(ringSlot)
 	p.lim = rate.NewLimiter(limitOf(p.cur), cfg.Burst)
 	return p
@@ -515,6 +517,13 @@ func (p *pacer) cut(now time.Time, bare bool, named time.Duration) {
 	if math.IsInf(base, 1) || base <= 0 {
 		base = p.floor
 	}
+	// No answer comes back within the first latency after sending began
+	// (at the start of the run, or at the end of a pause): when the span
+	// reaches back that far, the answers it holds were sent over the rest.
+	answered := factive
+	if resumed := p.pauseUntil; p.lat > 0 && (now.Sub(p.begun) < span || !resumed.IsZero() && now.Sub(resumed) < span) {
+		answered = math.Max(factive-p.lat.Seconds(), factive/2)
+	}
 	est, wait := 0.0, time.Duration(0)
 	switch {
 	case since < estimateMinSpan && p.est > 0:
@@ -527,7 +536,7 @@ func (p *pacer) cut(now time.Time, bare bool, named time.Duration) {
 		// names: a fixed window's quota, spent in a burst, covers that
 		// time too.
 		wait = max(named-time.Second, 0)
-		est = fanswers / (factive + wait.Seconds())
+		est = fanswers / (answered + wait.Seconds())
 		if wait > 0 {
 			est = math.Max(est, p.windowEstimate(wait))
 		}
@@ -545,11 +554,8 @@ func (p *pacer) cut(now time.Time, bare bool, named time.Duration) {
 		case p.slowStart && !p.pauseUntil.IsZero() && now.Sub(p.pauseUntil) < span:
 			// Slow start from the end of a pause, when the API's bucket
 			// was full again: over so short a span its whole burst
-			// weighs, taken as worth burstTime at the limit. And no
-			// answer comes back within the first latency after the
-			// pause: the answers counted were sent over the rest.
-			sent := math.Max(factive-p.lat.Seconds(), factive/2)
-			share = factive / (sent + burstTime.Seconds())
+			// weighs, taken as worth burstTime at the limit.
+			share = answered / (answered + burstTime.Seconds())
 		case p.slowStart:
 			share = slowStartShare
 		}

@@ -515,6 +515,26 @@ func TestPacerSimulatedFarAboveTheLimitSlowAnswers(t *testing.T) {
 	}
 }
 
+// Slow start from the start of the run against an API answering in 100
+// or 200 ms: the answers to its first half second were sent over all of
+// it but the first latency. Counted over all of it, a 20/s limit was
+// estimated at 15/s and the run kept about 0.75 of it, reaching 90 % of it
+// only after 27 s or never.
+func TestPacerSimulatedSlowAnswersAtTheStart(t *testing.T) {
+	t.Parallel()
+	for _, latency := range []time.Duration{100 * time.Millisecond, 200 * time.Millisecond} {
+		t.Run(latency.String(), func(t *testing.T) {
+			t.Parallel()
+			api := simAPI{limit: 20, burst: 2, retryAfter: true}
+			r := simulateShards(simModeConfig("auto", 20), 1, &api, 600, latency, nil)
+			t.Logf("%s", r)
+			if r.limitShare < 0.88 || r.to90 < 0 || r.to90 > 5*time.Second {
+				t.Errorf("goodput %.2f of the limit, 90%% of it after %s: want at least 0.88, within 5s", r.limitShare, r.to90)
+			}
+		})
+	}
+}
+
 // BenchmarkPacerGrid runs the limit cells of TestPacerSimulatedLimits
 // (but the one with headers, which goes straight to the limit) over limits from 0.8 to 1.2 times the cell's and three API latencies,
 // and reports each cell's mean goodput / limit and the mean of them all.

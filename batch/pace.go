@@ -445,6 +445,14 @@ func (p *pacer) extendPause(now time.Time, d time.Duration) {
 	if t := now.Add(d); t.After(p.pauseUntil) {
 		p.pauseUntil = t
 		p.secs, p.secsAt = [secSlots]tally{}, now.Unix()
+		// The API holds the pace from now on: what held it since the
+		// last tick is counted first (no tick comes while nothing is
+		// sent, and the one that ended the pause gave it all to that).
+		if now.After(p.lastTick) {
+			p.heldFor[p.held] += now.Sub(p.lastTick)
+			p.lastTick = now
+		}
+		p.held = HeldByAPI
 	}
 }
 

@@ -646,3 +646,22 @@ func TestPacerWindowEstimateStopsAtAPause(t *testing.T) {
 		t.Errorf("estimate %.1f/s at %s, want %.1f/s", p.est, end.Sub(t0), want)
 	}
 }
+
+// A Retry-After's pause is time the API held the pace, for the bar at
+// once and for the summary's longest: no tick comes while nothing is
+// sent, and the pause used to count for whatever held the pace before it
+// (an 8 s pause after 2 s of slow start read "held by: nothing").
+func TestPacerPauseIsHeldByTheAPI(t *testing.T) {
+	t.Parallel()
+	p, t0 := pacerAt(t, nil)
+	d := &atPace{p: p, now: t0}
+	d.good(2 * time.Second)
+	d.step(status(429, RateLimited, 8*time.Second))
+	if _, held := p.status(); held != HeldByAPI {
+		t.Errorf("held by %s as the pause begins, want %s", held, HeldByAPI)
+	}
+	d.good(3 * time.Second)
+	if r := p.report(); r.HeldBy != HeldByAPI || p.heldFor[HeldByAPI] < 8*time.Second {
+		t.Errorf("report held by %s, %v: want %s for at least the 8 s pause", r.HeldBy, p.heldFor, HeldByAPI)
+	}
+}

@@ -125,10 +125,8 @@ type pacer struct {
 	hdrCap     float64 // the limit the rate-limit headers name; 0 when none
 	hdrSeen    bool
 
-	ring     [ringSlots]slot
-	ringAt   int64           // slot number of ring's newest slot
-	secs     [secSlots]tally // a second a slot, since the last pause began: a longer window's history
-	secsAt   int64           // second of secs' newest slot
+	ring     history[slot]  // tenths of a second
+	secs     history[tally] // seconds, since the last pause began: a longer window's history
 	lastInt  time.Time
 	inflight int
 	lowLat   time.Duration // latency at low load: the least smoothed figure seen
@@ -212,7 +210,8 @@ func newPacer(cfg Config, now time.Time) *pacer {
 	p.start, p.highest = p.cur, p.cur
 	p.held = p.unrisen()
 	p.begun = now
-	p.ringAt = now.UnixNano() / int64(ringSlot)
+	p.ring = newHistory[slot](ringSlots, now.UnixNano()/int64(ringSlot))
+	p.secs = newHistory[tally](secSlots, now.Unix())
 	p.lim = rate.NewLimiter(limitOf(p.cur), cfg.Burst)
 	return p
 }
@@ -327,7 +326,7 @@ func (p *pacer) answer(now, sentAt time.Time, a Attempt) {
 	}
 	if a.HTTPStatus > 0 && !refused(a) {
 		p.slotAt(now).answers++ // the API took this one: it counts toward what it allows
-		p.secAt(now).answers++
+		p.secs.slot(now.Unix()).answers++
 		if a.Outcome.Final() {
 			p.observeLatency(a.Duration)
 		}
@@ -444,14 +443,11 @@ func limited(a Attempt) bool {
 func (p *pacer) extendPause(now time.Time, d time.Duration) {
 	if t := now.Add(d); t.After(p.pauseUntil) {
 		p.pauseUntil = t
-		p.secs, p.secsAt = [secSlots]tally{}, now.Unix()
-		// The API holds the pace from now on: what held it since the
-		// last tick is counted first (no tick comes while nothing is
-		// sent, and the one that ended the pause gave it all to that).
-		if now.After(p.lastTick) {
-			p.heldFor[p.held] += now.Sub(p.lastTick)
-			p.lastTick = now
-		}
+		p.secs.reset(now.Unix())
+		// The API holds the pace from now on (no tick comes while
+		// nothing is sent, and the one that ended the pause gave it all
+		// to what held it before).
+		p.account(now)
 		p.held = HeldByAPI
 	}
 }
@@ -528,8 +524,10 @@ func (p *pacer) cut(now time.Time, bare bool, named time.Duration) {
 	// No answer comes back within the first latency after sending began
 	// (at the start of the run, or at the end of a pause): when the span
 	// reaches back that far, the answers it holds were sent over the rest.
+	// (p.pauseUntil is still the last pause's end.)
+	sincePause := !p.pauseUntil.IsZero() && now.Sub(p.pauseUntil) < span
 	answered := factive
-	if resumed := p.pauseUntil; p.lat > 0 && (now.Sub(p.begun) < span || !resumed.IsZero() && now.Sub(resumed) < span) {
+	if p.lat > 0 && (sincePause || now.Sub(p.begun) < span) {
 		answered = math.Max(factive-p.lat.Seconds(), factive/2)
 	}
 	est, wait := 0.0, time.Duration(0)
@@ -559,7 +557,7 @@ func (p *pacer) cut(now time.Time, bare bool, named time.Duration) {
 		switch {
 		case wait > 0:
 			share = cutWaitShare
-		case p.slowStart && !p.pauseUntil.IsZero() && now.Sub(p.pauseUntil) < span:
+		case p.slowStart && sincePause:
 			// Slow start from the end of a pause, when the API's bucket
 			// was full again: over so short a span its whole burst
 			// weighs, taken as worth burstTime at the limit.
@@ -616,12 +614,11 @@ func (p *pacer) tick(now time.Time) {
 	if now.Sub(p.lastTick) < tickEvery {
 		return // every send and answer calls tick: decide at most this often
 	}
-	p.heldFor[p.held] += now.Sub(p.lastTick) // what held it since the last tick
 	from := p.lastTick
 	if p.pauseUntil.After(from) {
 		from = p.pauseUntil // no rise while paused
 	}
-	p.lastTick = now
+	p.account(now)
 	dt := min(max(now.Sub(from), 0), time.Second)
 	sends, answers, _, active := p.recent(time.Second)
 	use := 1.0
@@ -676,6 +673,14 @@ func (p *pacer) tick(now time.Time) {
 		p.held = HeldByAPI // regaining what the API was seen to allow, or probing just above it
 	}
 	p.set(next)
+}
+
+// account counts the time since the last tick for what held the pace.
+func (p *pacer) account(now time.Time) {
+	if now.After(p.lastTick) {
+		p.heldFor[p.held] += now.Sub(p.lastTick)
+		p.lastTick = now
+	}
 }
 
 // unrisen is what holds a pace that does not rise for want of use:
@@ -778,7 +783,7 @@ func (p *pacer) advance(now time.Time) {
 		d := end.Sub(p.lastInt).Seconds()
 		if !p.lastInt.Before(p.pauseUntil) {
 			s.active += d
-			p.secAt(p.lastInt).active += d
+			p.secs.slot(p.lastInt.Unix()).active += d
 			if !math.IsInf(p.cur, 1) {
 				s.rateInt += p.cur * d
 			}
@@ -788,37 +793,9 @@ func (p *pacer) advance(now time.Time) {
 	}
 }
 
-// slotAt returns the slot for t, rotating the ring forward as needed.
+// slotAt returns the tenth of a second of history that holds t.
 func (p *pacer) slotAt(t time.Time) *slot {
-	n := t.UnixNano() / int64(ringSlot)
-	for p.ringAt < n {
-		p.ringAt++
-		p.ring[p.ringAt%ringSlots] = slot{}
-		if n-p.ringAt > ringSlots {
-			p.ringAt = n - ringSlots
-		}
-	}
-	if n <= p.ringAt-ringSlots {
-		n = p.ringAt - ringSlots + 1
-	}
-	return &p.ring[((n%ringSlots)+ringSlots)%ringSlots]
-}
-
-// secAt returns the second's slot for t, rotating secs forward as
-// needed.
-func (p *pacer) secAt(t time.Time) *tally {
-	n := t.Unix()
-	for p.secsAt < n {
-		p.secsAt++
-		p.secs[p.secsAt%secSlots] = tally{}
-		if n-p.secsAt > secSlots {
-			p.secsAt = n - secSlots
-		}
-	}
-	if n <= p.secsAt-secSlots {
-		n = p.secsAt - secSlots + 1
-	}
-	return &p.secs[((n%secSlots)+secSlots)%secSlots]
+	return p.ring.slot(t.UnixNano() / int64(ringSlot))
 }
 
 // windowEstimate is what a fixed window longer than estimateSpan allows:
@@ -829,8 +806,8 @@ func (p *pacer) secAt(t time.Time) *tally {
 // 0 when no span is long enough.
 func (p *pacer) windowEstimate(wait time.Duration) float64 {
 	best, answers, active := 0.0, 0, 0.0
-	for i := range int64(secSlots) {
-		t := p.secs[((p.secsAt-i)%secSlots+secSlots)%secSlots]
+	for i := range secSlots {
+		t := p.secs.back(i)
 		answers += t.answers
 		active += t.active
 		if active > estimateSpan.Seconds() && answers >= estimateMin {
@@ -856,9 +833,9 @@ func (p *pacer) recent(span time.Duration) (sends, answers, pushes int, active f
 // took and active seconds, the oldest slot it reaches counted in part.
 func (p *pacer) exact(span time.Duration) (sends, answers, active float64) {
 	left := span
-	length := p.lastInt.Sub(time.Unix(0, p.ringAt*int64(ringSlot))) // the newest slot, so far
+	length := p.lastInt.Sub(time.Unix(0, p.ring.at*int64(ringSlot))) // the newest slot, so far
 	for i := 0; i < ringSlots && left > 0; i++ {
-		s := p.back(i)
+		s := p.ring.back(i)
 		w := 1.0
 		if length > left {
 			w = float64(left) / float64(length)
@@ -884,13 +861,8 @@ func (p *pacer) busyAverage(span time.Duration) (busy float64) {
 
 func (p *pacer) each(span time.Duration, f func(*slot)) {
 	for i := range min(int(span/ringSlot), ringSlots) {
-		f(p.back(i))
+		f(p.ring.back(i))
 	}
-}
-
-// back returns the slot i slots before the newest (0 is the newest).
-func (p *pacer) back(i int) *slot {
-	return &p.ring[((p.ringAt-int64(i))%ringSlots+ringSlots)%ringSlots]
 }
 
 // status is the pace now and what holds it.

@@ -3,6 +3,7 @@ package batch
 import (
 	"context"
 	"math"
+	"sort"
 	"sync"
 	"time"
 
@@ -43,6 +44,9 @@ const (
 	estimateFew      = 30                     // fewer answers than this when slow start ends: the estimate may be low
 	estimateFewSpan  = 2 * ringSlot           // ...while this many over this much active time give an estimate
 	burstTime        = 100 * time.Millisecond // the API's burst is taken as worth this long at its limit, after a pause
+	replaySpan       = 2 * time.Second        // slow start's sends since a pause are replayed against a bucket when the refused one left within this...
+	replayMin        = 3                      // ...and at least this many went before it
+	replayMost       = 8192                   // sends kept for the replay
 	cutToEstimate    = 0.95                   // after pushback, pace at this share of the estimate...
 	slowStartShare   = 0.91                   // ...this share when slow start ends...
 	cutWaitShare     = 0.88                   // ...this share of one that counts a Retry-After's wait (the most the API may allow)...
@@ -125,6 +129,8 @@ type pacer struct {
 	hdrCap     float64 // the limit the rate-limit headers name; 0 when none
 	hdrSeen    bool
 
+	replay   []time.Time    // when each attempt left since the last pause ended, while slow start runs
+	replayOn bool           // replay holds every send since the end of the last pause
 	ring     history[slot]  // tenths of a second
 	secs     history[tally] // seconds, since the last pause began: a longer window's history
 	lastInt  time.Time
@@ -276,6 +282,9 @@ func (p *pacer) sent(now time.Time) {
 	p.mu.Lock()
 	p.advance(now)
 	p.inflight++
+	if p.replayOn && p.slowStart && !now.Before(p.pauseUntil) && len(p.replay) < replayMost {
+		p.replay = append(p.replay, now)
+	}
 	p.slotAt(now).sends++
 	p.tick(now)
 	p.mu.Unlock()
@@ -344,7 +353,7 @@ func (p *pacer) answer(now, sentAt time.Time, a Attempt) {
 		if explicit {
 			p.limitSeen = true // the API's word
 		}
-		p.cut(now, bare, pauseFor)
+		p.cut(now, sentAt, bare, pauseFor)
 	} else if p.probe != nil {
 		p.judge(now)
 	}
@@ -420,6 +429,7 @@ func (p *pacer) judge(now time.Time) {
 	// a limit, so the pace rises again as at the start.
 	b := pr.before
 	p.slowStart, p.wmax, p.est, p.gap, p.grown = true, b.wmax, b.est, b.gap, b.grown
+	p.replayOn = false // slow start no longer runs from a pause's end
 	if p.trace != nil {
 		p.trace("%s undo cut %.1f -> %.1f: pushback %.1f%% after, %.1f%% before", now.Format("05.000"), p.cur, b.cur, share*100, pr.share*100)
 	}
@@ -444,6 +454,7 @@ func (p *pacer) extendPause(now time.Time, d time.Duration) {
 	if t := now.Add(d); t.After(p.pauseUntil) {
 		p.pauseUntil = t
 		p.secs.reset(now.Unix())
+		p.replay, p.replayOn = p.replay[:0], true
 		// The API holds the pace from now on (no tick comes while
 		// nothing is sent, and the one that ended the pause gave it all
 		// to what held it before).
@@ -475,9 +486,10 @@ func (p *pacer) headerCap(q Quota) {
 // it pushed back at, or of what was really sent when that was less), and
 // the cubic then levels off there. Without, it halves the pace (to an
 // eighth when the pushback came at once) and starts slow start again from
-// there, as TCP does after a loss it cannot measure. named is the pause
-// the pushback asked for (its Retry-After, capped), 0 when none.
-func (p *pacer) cut(now time.Time, bare bool, named time.Duration) {
+// there, as TCP does after a loss it cannot measure. sentAt is when the
+// request pushed back left; named is the pause the pushback asked for
+// (its Retry-After, capped), 0 when none.
+func (p *pacer) cut(now, sentAt time.Time, bare bool, named time.Duration) {
 	since := now.Sub(p.lastCut)
 	// The pace the last cut set came into force at the end of the pause
 	// that came with it, if any: p.pauseUntil is still the last pause's.
@@ -547,6 +559,16 @@ func (p *pacer) cut(now time.Time, bare bool, named time.Duration) {
 			est = math.Max(est, p.windowEstimate(wait))
 		}
 	}
+	// Slow start from the end of a one-second pause, refused again: a
+	// token bucket full at the pause's end took every send before the
+	// refused one. The least limit under which it would have is measured
+	// at the API's own times, not by when answers came back, and counts
+	// the time the pace spent under the limit for what it was.
+	replayed := false
+	if r := p.replayed(sentAt, named); r > 0 {
+		est, wait, replayed = r, 0, true
+	}
+	p.replay, p.replayOn = p.replay[:0], false // until the pause that comes with this cut, if any
 	var next float64
 	if est > 0 {
 		// What the API accepted over a short span includes its burst,
@@ -555,6 +577,8 @@ func (p *pacer) cut(now time.Time, bare bool, named time.Duration) {
 		// API may allow.
 		share := cutToEstimate
 		switch {
+		case replayed:
+			share = 1 // the least limit that fits: under it already
 		case wait > 0:
 			share = cutWaitShare
 		case p.slowStart && sincePause:
@@ -601,11 +625,59 @@ func (p *pacer) cut(now time.Time, bare bool, named time.Duration) {
 		p.slowStart = true
 	}
 	if p.trace != nil {
-		p.trace("%s cut %.1f -> %.1f: base %.1f est %.1f (sends %d answers %d over %.2fs)", now.Format("05.000"), p.cur, next, base, est, sends, answers, active)
+		p.trace("%s cut %.1f -> %.1f: base %.1f est %.1f (sends %d answers %d over %.2fs, replayed %v)", now.Format("05.000"), p.cur, next, base, est, sends, answers, active, replayed)
 	}
 	p.set(next)
 	close(p.epoch)
 	p.epoch = make(chan struct{})
+}
+
+// replayed is the limit a replay of slow start's sends since the last
+// pause gives, when the request refused at sentAt asked for a pause of a
+// second at most (a token bucket's; a fixed window names its reset), and
+// left within replaySpan of the pause's end after at least replayMin
+// others; 0 otherwise.
+func (p *pacer) replayed(sentAt time.Time, named time.Duration) float64 {
+	if !p.replayOn || !p.slowStart || named <= 0 || named > time.Second || len(p.replay) >= replayMost {
+		return 0
+	}
+	n := sort.Search(len(p.replay), func(i int) bool { return !p.replay[i].Before(sentAt) })
+	if n < replayMin || sentAt.Sub(p.replay[0]) > replaySpan {
+		return 0
+	}
+	return bucketLimit(p.replay[:n])
+}
+
+// bucketLimit is the least limit of a token bucket (its burst worth
+// burstTime at the limit, one request at least, full at the first send)
+// that takes every one of sends. A higher limit takes at least as many,
+// so it is found by bisection.
+func bucketLimit(sends []time.Time) float64 {
+	takesAll := func(limit float64) bool {
+		burst := math.Max(1, limit*burstTime.Seconds())
+		tokens, last := burst, sends[0]
+		for _, t := range sends {
+			tokens = math.Min(burst, tokens+limit*t.Sub(last).Seconds())
+			last = t
+			if tokens < 1 {
+				return false
+			}
+			tokens--
+		}
+		return true
+	}
+	lo, hi := 0.0, 1.0
+	for !takesAll(hi) {
+		lo, hi = hi, 2*hi
+	}
+	for range 40 {
+		if m := (lo + hi) / 2; takesAll(m) {
+			hi = m
+		} else {
+			lo = m
+		}
+	}
+	return hi
 }
 
 // tick raises the pace for the time since the last tick, when nothing

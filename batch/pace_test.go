@@ -665,3 +665,44 @@ func TestPacerPauseIsHeldByTheAPI(t *testing.T) {
 		t.Errorf("report held by %s, %v: want %s for at least the 8 s pause", r.HeldBy, p.heldFor, HeldByAPI)
 	}
 }
+
+// bucketLimit finds, from the sends a token bucket took before it first
+// refused, a limit just under the bucket's: the least one that takes
+// them all. The sends come at a doubling pace from under the limit (the
+// time under it drains nothing) or at a steady pace far above it.
+func TestBucketLimitFromTheSendsItTook(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	tried := 0
+	for _, limit := range []float64{20, 150, 1000} {
+		for _, from := range []float64{0.6, 0.9, 3} {
+			burst := math.Max(1, limit*burstTime.Seconds())
+			tokens, last := burst, t0
+			var sends []time.Time
+			now, pace := t0, from*limit
+			for {
+				tokens = math.Min(burst, tokens+limit*now.Sub(last).Seconds())
+				last = now
+				if tokens < 1 {
+					break // refused
+				}
+				tokens--
+				sends = append(sends, now)
+				now = now.Add(time.Duration(float64(time.Second) / pace))
+				if from < 1 {
+					pace *= math.Exp2(1 / pace / slowStartDouble.Seconds())
+				}
+			}
+			if len(sends) < replayMin {
+				continue // too few to tell: the pacer does not replay them
+			}
+			tried++
+			got := bucketLimit(sends)
+			if got > limit || got < 0.96*limit {
+				t.Errorf("limit %g, pace from %g of it: %d sends taken give %.2f, want 0.96-1.00 of the limit", limit, from, len(sends), got)
+			}
+		}
+	}
+	if tried < 8 {
+		t.Errorf("%d cases had enough sends to replay, want 8", tried)
+	}
+}

@@ -44,7 +44,7 @@ const (
 	estimateFew      = 30                     // fewer answers than this when slow start ends: the estimate may be low
 	estimateFewSpan  = 2 * ringSlot           // ...while this many over this much active time give an estimate
 	burstTime        = 100 * time.Millisecond // the API's burst is taken as worth this long at its limit, after a pause
-	replaySpan       = 2 * time.Second        // slow start's sends since a pause are replayed against a bucket when the refused one left within this...
+	replaySpan       = 3 * time.Second        // slow start's sends since the start or a pause are replayed against a bucket when the refused one left within this...
 	replayMin        = 3                      // ...and at least this many went before it
 	replayMost       = 8192                   // sends kept for the replay
 	cutToEstimate    = 0.95                   // after pushback, pace at this share of the estimate...
@@ -55,7 +55,7 @@ const (
 	cutBlind         = 0.5                    // the cut when there is no estimate...
 	cutBlindAtOnce   = 0.25                   // ...and again this when the pushback came at once: slow start regains it quickly, while every event costs a Retry-After pause
 	probeAfter       = 10 * time.Second       // the cubic regains the cut's gap in this long, then probes
-	probeHorizon     = 10 * time.Second       // ...unless the rows left take less than this (over the sharers)
+	probeHorizon     = 20 * time.Second       // ...unless the rows left take less than this (a shard: see nearEnd): a probe rises 3 % in its first 10 s, too little over what is left to pay for the pause it risks
 	bindUse          = 0.8                    // sending less than this share of the rate: something else binds
 	busyShare        = 0.85                   // in flight at least this share of --concurrency: it binds
 	latencyFactor    = 4                      // latency this many times the low-load figure...
@@ -129,8 +129,8 @@ type pacer struct {
 	hdrCap     float64 // the limit the rate-limit headers name; 0 when none
 	hdrSeen    bool
 
-	replay   []time.Time    // when each attempt left since the last pause ended, while slow start runs
-	replayOn bool           // replay holds every send since the end of the last pause
+	replay   []time.Time    // when each attempt left since the run began or the last pause ended, while slow start runs
+	replayOn bool           // replay holds every send since then
 	ring     history[slot]  // tenths of a second
 	secs     history[tally] // seconds, since the last pause began: a longer window's history
 	lastInt  time.Time
@@ -216,6 +216,7 @@ func newPacer(cfg Config, now time.Time) *pacer {
 	p.start, p.highest = p.cur, p.cur
 	p.held = p.unrisen()
 	p.begun = now
+	p.replayOn = true // the API's bucket is taken as full at the start, as after a pause
 	p.ring = newHistory[slot](ringSlots, now.UnixNano()/int64(ringSlot))
 	p.secs = newHistory[tally](secSlots, now.Unix())
 	p.lim = rate.NewLimiter(limitOf(p.cur), cfg.Burst)
@@ -429,7 +430,7 @@ func (p *pacer) judge(now time.Time) {
 	// a limit, so the pace rises again as at the start.
 	b := pr.before
 	p.slowStart, p.wmax, p.est, p.gap, p.grown = true, b.wmax, b.est, b.gap, b.grown
-	p.replayOn = false // slow start no longer runs from a pause's end
+	p.replayOn = false // slow start no longer runs from the start or a pause's end
 	if p.trace != nil {
 		p.trace("%s undo cut %.1f -> %.1f: pushback %.1f%% after, %.1f%% before", now.Format("05.000"), p.cur, b.cur, share*100, pr.share*100)
 	}
@@ -559,11 +560,12 @@ func (p *pacer) cut(now, sentAt time.Time, bare bool, named time.Duration) {
 			est = math.Max(est, p.windowEstimate(wait))
 		}
 	}
-	// Slow start from the end of a one-second pause, refused again: a
-	// token bucket full at the pause's end took every send before the
-	// refused one. The least limit under which it would have is measured
-	// at the API's own times, not by when answers came back, and counts
-	// the time the pace spent under the limit for what it was.
+	// Slow start from the start of the run or the end of a one-second
+	// pause, refused with a Retry-After: a token bucket full then took
+	// every send before the refused one. The least limit under which it
+	// would have is measured at the API's own times, not by when answers
+	// came back, and counts the time the pace spent under the limit for
+	// what it was.
 	replayed := false
 	if r := p.replayed(sentAt, named); r > 0 {
 		est, wait, replayed = r, 0, true
@@ -598,6 +600,11 @@ func (p *pacer) cut(now, sentAt time.Time, bare bool, named time.Duration) {
 			most = cutGentle
 		}
 		next = math.Max(math.Min(est*share, base*most), p.floor)
+		if replayed {
+			// Measured to the request, not over a span that includes
+			// the burst: no cap below the pace that was pushed back.
+			next = math.Max(math.Min(est, p.cur), p.floor)
+		}
 		// The cubic levels off at the pace cut to.
 		p.wmax = next
 		if p.slowStart && answers < estimateFew {
@@ -632,11 +639,11 @@ func (p *pacer) cut(now, sentAt time.Time, bare bool, named time.Duration) {
 	p.epoch = make(chan struct{})
 }
 
-// replayed is the limit a replay of slow start's sends since the last
-// pause gives, when the request refused at sentAt asked for a pause of a
-// second at most (a token bucket's; a fixed window names its reset), and
-// left within replaySpan of the pause's end after at least replayMin
-// others; 0 otherwise.
+// replayed is the limit a replay of slow start's sends since the run
+// began or the last pause ended gives, when the request refused at sentAt
+// asked for a pause of a second at most (a token bucket's; a fixed window
+// names its reset), and left within replaySpan of the first of them
+// after at least replayMin others; 0 otherwise.
 func (p *pacer) replayed(sentAt time.Time, named time.Duration) float64 {
 	if !p.replayOn || !p.slowStart || named <= 0 || named > time.Second || len(p.replay) >= replayMost {
 		return 0
@@ -767,9 +774,16 @@ func (p *pacer) unrisen() HeldBy {
 
 // nearEnd reports whether the rows left would be sent, at the pace
 // now, sooner than a probe above the level could pay for the pause it
-// risks: the gain lasts only as long as the run.
+// risks: the gain lasts only as long as the run. A shard's probe may
+// find the share of a shard that finished, up to N times its own, so it
+// pays sooner: a shard of N stops probing only when its rows left take
+// less than the horizon over 2N.
 func (p *pacer) nearEnd() bool {
-	return p.left >= 0 && float64(p.left) < p.cur*probeHorizon.Seconds()/float64(p.sharers)
+	horizon := probeHorizon.Seconds()
+	if p.sharers > 1 {
+		horizon /= 2 * float64(p.sharers)
+	}
+	return p.left >= 0 && float64(p.left) < p.cur*horizon
 }
 
 // answeredLately reports whether the whole history holds an answer: at

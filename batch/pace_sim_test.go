@@ -518,6 +518,30 @@ func TestPacerSimulatedFarAboveTheLimitSlowAnswers(t *testing.T) {
 	}
 }
 
+// Slow start from the start of the run finds a token bucket with
+// Retry-After in one event: its sends, replayed against a bucket full at
+// the start, settle the pace just under the limit. Estimated from the
+// answers of its last half second, which hold the burst, and cut to 91 %
+// of that, the pace settled at 0.96-0.98 of it.
+func TestPacerSimulatedAutoSettlesJustUnderABucket(t *testing.T) {
+	t.Parallel()
+	for _, scale := range []float64{0.8, 1, 1.2} {
+		for _, latency := range []time.Duration{time.Millisecond, 50 * time.Millisecond} {
+			api := simAPI{limit: 150 * scale, burst: 15 * scale, retryAfter: true}
+			t.Run(fmt.Sprintf("%.0f/s %s", api.limit, latency), func(t *testing.T) {
+				t.Parallel()
+				cfg := simModeConfig("auto", 150)
+				cfg.Concurrency = 64
+				r := simulateShards(cfg, 1, &api, int(3000*scale), latency, nil)
+				t.Logf("%s", r)
+				if final := r.report.Final / api.limit; r.report.Cuts != 1 || final < 0.98 || final > 1 {
+					t.Errorf("%d cuts, the pace ends at %.3f of the limit: want 1 cut and 0.98-1.00", r.report.Cuts, final)
+				}
+			})
+		}
+	}
+}
+
 // Far above a slow limit (20/s, a burst of two) slow start from the end
 // of the pause is refused after a handful of sends: too few answers, and
 // too short a span, for an estimate from answers. It was cut blind and
@@ -533,8 +557,8 @@ func TestPacerSimulatedFarAboveASlowLimit(t *testing.T) {
 				t.Parallel()
 				r := simulateShards(simModeConfig("7x", 20), 1, &api, int(600*scale), latency, nil)
 				t.Logf("%s", r)
-				if r.report.Cuts > 3 || r.limitShare < 0.88 {
-					t.Errorf("%d cuts, goodput %.3f of the limit: want at most 3 cuts and at least 0.88", r.report.Cuts, r.limitShare)
+				if r.report.Cuts > 2 || r.limitShare < 0.87 {
+					t.Errorf("%d cuts, goodput %.3f of the limit: want at most 2 cuts and at least 0.87", r.report.Cuts, r.limitShare)
 				}
 			})
 		}

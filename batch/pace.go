@@ -3,7 +3,6 @@ package batch
 import (
 	"context"
 	"math"
-	"sort"
 	"sync"
 	"time"
 
@@ -129,16 +128,19 @@ type pacer struct {
 	hdrCap     float64 // the limit the rate-limit headers name; 0 when none
 	hdrSeen    bool
 
-	replay   []time.Time    // when each attempt left since the run began or the last pause ended, while slow start runs
-	replayOn bool           // replay holds every send since then
-	ring     history[slot]  // tenths of a second
-	secs     history[tally] // seconds, since the last pause began: a longer window's history
-	lastInt  time.Time
-	inflight int
-	lowLat   time.Duration // latency at low load: the least smoothed figure seen
-	lat      time.Duration // smoothed latency
-	latN     int
-	sched    schedProbe
+	replay     []time.Time    // when each attempt left since the run began or the last pause ended (bucket.go)
+	replayOn   bool           // replay holds every send since then
+	replayPace float64        // the pace at the first of them
+	level      segment        // the last level a one-second Retry-After stopped, for the next one's (bucket.go)
+	window     bool           // a pushback named a pause of more than a second: the limit is no token bucket
+	ring       history[slot]  // tenths of a second
+	secs       history[tally] // seconds, since the last pause began: a longer window's history
+	lastInt    time.Time
+	inflight   int
+	lowLat     time.Duration // latency at low load: the least smoothed figure seen
+	lat        time.Duration // smoothed latency
+	latN       int
+	sched      schedProbe
 
 	held           HeldBy
 	heldFor        map[HeldBy]time.Duration // how long each held the pace
@@ -283,7 +285,10 @@ func (p *pacer) sent(now time.Time) {
 	p.mu.Lock()
 	p.advance(now)
 	p.inflight++
-	if p.replayOn && p.slowStart && !now.Before(p.pauseUntil) && len(p.replay) < replayMost {
+	if p.replayOn && !now.Before(p.pauseUntil) && len(p.replay) < replayMost {
+		if len(p.replay) == 0 {
+			p.replayPace = p.cur
+		}
 		p.replay = append(p.replay, now)
 	}
 	p.slotAt(now).sends++
@@ -560,14 +565,12 @@ func (p *pacer) cut(now, sentAt time.Time, bare bool, named time.Duration) {
 			est = math.Max(est, p.windowEstimate(wait))
 		}
 	}
-	// Slow start from the start of the run or the end of a one-second
-	// pause, refused with a Retry-After: a token bucket full then took
-	// every send before the refused one. The least limit under which it
-	// would have is measured at the API's own times, not by when answers
-	// came back, and counts the time the pace spent under the limit for
-	// what it was.
+	// Sending since the start of the run or the end of a pause, refused
+	// with a Retry-After of a second: a token bucket full then took every
+	// send before the refused one, and its limit follows from when they
+	// left (bucket.go).
 	replayed := false
-	if r := p.replayed(sentAt, named); r > 0 {
+	if r := p.bucketEstimate(sentAt, named); r > 0 {
 		est, wait, replayed = r, 0, true
 	}
 	p.replay, p.replayOn = p.replay[:0], false // until the pause that comes with this cut, if any
@@ -580,7 +583,7 @@ func (p *pacer) cut(now, sentAt time.Time, bare bool, named time.Duration) {
 		share := cutToEstimate
 		switch {
 		case replayed:
-			share = 1 // the least limit that fits: under it already
+			share = 1 // the least limit that fits, or a fit to two levels: no burst in it
 		case wait > 0:
 			share = cutWaitShare
 		case p.slowStart && sincePause:
@@ -601,8 +604,8 @@ func (p *pacer) cut(now, sentAt time.Time, bare bool, named time.Duration) {
 		}
 		next = math.Max(math.Min(est*share, base*most), p.floor)
 		if replayed {
-			// Measured to the request, not over a span that includes
-			// the burst: no cap below the pace that was pushed back.
+			// Measured to the request, the burst taken out: no cap
+			// below the pace that was pushed back.
 			next = math.Max(math.Min(est, p.cur), p.floor)
 		}
 		// The cubic levels off at the pace cut to.
@@ -632,59 +635,11 @@ func (p *pacer) cut(now, sentAt time.Time, bare bool, named time.Duration) {
 		p.slowStart = true
 	}
 	if p.trace != nil {
-		p.trace("%s cut %.1f -> %.1f: base %.1f est %.1f (sends %d answers %d over %.2fs, replayed %v)", now.Format("05.000"), p.cur, next, base, est, sends, answers, active, replayed)
+		p.trace("%s cut %.1f -> %.1f: base %.1f est %.1f (sends %d answers %d over %.2fs, bucket %v)", now.Format("05.000"), p.cur, next, base, est, sends, answers, active, replayed)
 	}
 	p.set(next)
 	close(p.epoch)
 	p.epoch = make(chan struct{})
-}
-
-// replayed is the limit a replay of slow start's sends since the run
-// began or the last pause ended gives, when the request refused at sentAt
-// asked for a pause of a second at most (a token bucket's; a fixed window
-// names its reset), and left within replaySpan of the first of them
-// after at least replayMin others; 0 otherwise.
-func (p *pacer) replayed(sentAt time.Time, named time.Duration) float64 {
-	if !p.replayOn || !p.slowStart || named <= 0 || named > time.Second || len(p.replay) >= replayMost {
-		return 0
-	}
-	n := sort.Search(len(p.replay), func(i int) bool { return !p.replay[i].Before(sentAt) })
-	if n < replayMin || sentAt.Sub(p.replay[0]) > replaySpan {
-		return 0
-	}
-	return bucketLimit(p.replay[:n])
-}
-
-// bucketLimit is the least limit of a token bucket (its burst worth
-// burstTime at the limit, one request at least, full at the first send)
-// that takes every one of sends. A higher limit takes at least as many,
-// so it is found by bisection.
-func bucketLimit(sends []time.Time) float64 {
-	takesAll := func(limit float64) bool {
-		burst := math.Max(1, limit*burstTime.Seconds())
-		tokens, last := burst, sends[0]
-		for _, t := range sends {
-			tokens = math.Min(burst, tokens+limit*t.Sub(last).Seconds())
-			last = t
-			if tokens < 1 {
-				return false
-			}
-			tokens--
-		}
-		return true
-	}
-	lo, hi := 0.0, 1.0
-	for !takesAll(hi) {
-		lo, hi = hi, 2*hi
-	}
-	for range 40 {
-		if m := (lo + hi) / 2; takesAll(m) {
-			hi = m
-		} else {
-			lo = m
-		}
-	}
-	return hi
 }
 
 // tick raises the pace for the time since the last tick, when nothing

@@ -542,6 +542,27 @@ func TestPacerSimulatedAutoSettlesJustUnderABucket(t *testing.T) {
 	}
 }
 
+// A token bucket whose burst is worth half a second (as some gateways
+// keep) refills it during every one-second pause, and a level held from
+// the end of a pause counts it as rate: each event cut the pace by a
+// tenth and came back, seven or eight pauses in a 20 s run and 0.84 of
+// the limit. Two levels part the burst from the limit.
+func TestPacerSimulatedLargeBurst(t *testing.T) {
+	t.Parallel()
+	for _, scale := range []float64{0.8, 1, 1.2} {
+		for _, mode := range simModes {
+			api := simAPI{limit: 150 * scale, burst: 75 * scale, retryAfter: true}
+			t.Run(fmt.Sprintf("%.0f/s %s", api.limit, mode), func(t *testing.T) {
+				t.Parallel()
+				r := runSim(t, simModeConfig(mode, 150), 1, api, int(3000*scale))
+				if r.report.Cuts > 4 || r.limitShare < 0.88 {
+					t.Errorf("%d cuts, goodput %.3f of the limit: want at most 4 cuts and at least 0.88", r.report.Cuts, r.limitShare)
+				}
+			})
+		}
+	}
+}
+
 // Far above a slow limit (20/s, a burst of two) slow start from the end
 // of the pause is refused after a handful of sends: too few answers, and
 // too short a span, for an estimate from answers. It was cut blind and

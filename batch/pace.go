@@ -43,7 +43,7 @@ const (
 	estimateFew      = 30                     // fewer answers than this when slow start ends: the estimate may be low
 	estimateFewSpan  = 2 * ringSlot           // ...while this many over this much active time give an estimate
 	burstTime        = 100 * time.Millisecond // the API's burst is taken as worth this long at its limit, after a pause
-	replaySpan       = 3 * time.Second        // slow start's sends since the start or a pause are replayed against a bucket when the refused one left within this...
+	replaySpan       = 3 * time.Second        // slow start's sends since the start or a pause are fromBucket against a bucket when the refused one left within this...
 	replayMin        = 3                      // ...and at least this many went before it
 	replayMost       = 8192                   // sends kept for the replay
 	cutToEstimate    = 0.95                   // after pushback, pace at this share of the estimate...
@@ -569,9 +569,9 @@ func (p *pacer) cut(now, sentAt time.Time, bare bool, named time.Duration) {
 	// with a Retry-After of a second: a token bucket full then took every
 	// send before the refused one, and its limit follows from when they
 	// left (bucket.go).
-	replayed := false
+	fromBucket := false
 	if r := p.bucketEstimate(sentAt, named); r > 0 {
-		est, wait, replayed = r, 0, true
+		est, wait, fromBucket = r, 0, true
 	}
 	p.replay, p.replayOn = p.replay[:0], false // until the pause that comes with this cut, if any
 	var next float64
@@ -582,7 +582,7 @@ func (p *pacer) cut(now, sentAt time.Time, bare bool, named time.Duration) {
 		// API may allow.
 		share := cutToEstimate
 		switch {
-		case replayed:
+		case fromBucket:
 			share = 1 // the least limit that fits, or a fit to two levels: no burst in it
 		case wait > 0:
 			share = cutWaitShare
@@ -603,7 +603,7 @@ func (p *pacer) cut(now, sentAt time.Time, bare bool, named time.Duration) {
 			most = cutGentle
 		}
 		next = math.Max(math.Min(est*share, base*most), p.floor)
-		if replayed {
+		if fromBucket {
 			// Measured to the request, the burst taken out: no cap
 			// below the pace that was pushed back.
 			next = math.Max(math.Min(est, p.cur), p.floor)
@@ -635,7 +635,7 @@ func (p *pacer) cut(now, sentAt time.Time, bare bool, named time.Duration) {
 		p.slowStart = true
 	}
 	if p.trace != nil {
-		p.trace("%s cut %.1f -> %.1f: base %.1f est %.1f (sends %d answers %d over %.2fs, bucket %v)", now.Format("05.000"), p.cur, next, base, est, sends, answers, active, replayed)
+		p.trace("%s cut %.1f -> %.1f: base %.1f est %.1f (sends %d answers %d over %.2fs, bucket %v)", now.Format("05.000"), p.cur, next, base, est, sends, answers, active, fromBucket)
 	}
 	p.set(next)
 	close(p.epoch)

@@ -64,8 +64,8 @@ func (p *pacer) bucketEstimate(sentAt time.Time, named time.Duration) float64 {
 // levelsLimit is the limit two levels, each held from a full bucket until
 // it refused, give together; 0 when they cannot tell: spans too close to
 // part a burst from a limit, or a fit the levels themselves belie (a
-// limit above either level would have refused nothing, a burst below
-// nothing is none).
+// limit above either level would have refused nothing; a burst under
+// zero is no burst).
 func levelsLimit(a, b segment) float64 {
 	if a.sends == 0 || a.span <= 0 || b.span <= 0 {
 		return 0

@@ -54,7 +54,7 @@ func (p *pacer) bucketEstimate(sentAt time.Time, named time.Duration) float64 {
 		}
 		return bucketLimit(p.replay[:n])
 	}
-	if math.Abs(p.cur-p.replayPace) > 0.01*p.cur {
+	if p.cur != p.replayPace && math.Abs(p.cur-p.replayPace) > 0.01*p.cur {
 		return 0 // the pace moved (a probe, or a gap regained): no level
 	}
 	p.level = seg

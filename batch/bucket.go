@@ -30,16 +30,44 @@ type segment struct {
 	span  float64 // seconds from the first of them to the refused one
 }
 
+// openSegment starts a segment: the run began, or a pause was set,
+// and the API's bucket is full when sending starts again.
+func (p *pacer) openSegment() {
+	p.replay, p.replayOn = p.replay[:0], true
+}
+
+// closeSegment ends the segment: a cut, or slow start from a cut undone,
+// no longer runs from a full bucket.
+func (p *pacer) closeSegment() {
+	p.replay, p.replayOn = p.replay[:0], false
+}
+
+// logSend records an attempt leaving at now (not in a pause) while a
+// segment is open, up to replayMost of them.
+func (p *pacer) logSend(now time.Time) {
+	if !p.replayOn || len(p.replay) >= replayMost {
+		return
+	}
+	if len(p.replay) == 0 {
+		p.replayPace = p.cur
+	}
+	p.replay = append(p.replay, now)
+}
+
 // bucketEstimate is the API's limit as the bucket reads it when the
 // request sent at sentAt was refused with a pause of named, or 0 when
 // it cannot tell: the pushback is no bucket's, too few requests went
-// before it, or slow start ran longer than replaySpan.
+// before it, or slow start ran longer than replaySpan. It is called at
+// every cut, and closes the segment (the pause that comes with the cut
+// opens the next); it keeps a level for the next cut's fit, and takes
+// the limit for a window from the first pause named over a second.
 func (p *pacer) bucketEstimate(sentAt time.Time, named time.Duration) float64 {
 	if named > time.Second {
 		p.window = true // a fixed window or a quota's reset, from now on
 	}
 	prev := p.level
 	p.level = segment{}
+	defer p.closeSegment()
 	if p.window || !p.replayOn || named <= 0 || len(p.replay) == 0 || len(p.replay) >= replayMost {
 		return 0
 	}

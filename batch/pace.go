@@ -54,7 +54,8 @@ const (
 	cutBlind         = 0.5                    // the cut when there is no estimate...
 	cutBlindAtOnce   = 0.25                   // ...and again this when the pushback came at once: slow start regains it quickly, while every event costs a Retry-After pause
 	probeAfter       = 10 * time.Second       // the cubic regains the cut's gap in this long, then probes
-	probeHorizon     = 20 * time.Second       // ...unless the rows left take less than this (a shard: see nearEnd): a probe rises 3 % in its first 10 s, too little over what is left to pay for the pause it risks
+	probeHorizon     = 20 * time.Second       // ...unless the rows left take less than this: a probe rises 3 % in its first 10 s, too little over what is left to pay for the pause it risks
+	shardHorizon     = 10 * time.Second       // ...or this over N for a shard of N, whose probe may find a finished shard's share
 	bindUse          = 0.8                    // sending less than this share of the rate: something else binds
 	busyShare        = 0.85                   // in flight at least this share of --concurrency: it binds
 	latencyFactor    = 4                      // latency this many times the low-load figure...
@@ -131,7 +132,7 @@ type pacer struct {
 	replay     []time.Time    // when each attempt left since the run began or the last pause ended (bucket.go)
 	replayOn   bool           // replay holds every send since then
 	replayPace float64        // the pace at the first of them
-	level      segment        // the last level a one-second Retry-After stopped, for the next one's (bucket.go)
+	level      segment        // the last level a one-second Retry-After stopped, for the next one's
 	window     bool           // a pushback named a pause of more than a second: the limit is no token bucket
 	ring       history[slot]  // tenths of a second
 	secs       history[tally] // seconds, since the last pause began: a longer window's history
@@ -218,7 +219,7 @@ func newPacer(cfg Config, now time.Time) *pacer {
 	p.start, p.highest = p.cur, p.cur
 	p.held = p.unrisen()
 	p.begun = now
-	p.replayOn = true // the API's bucket is taken as full at the start, as after a pause
+	p.openSegment() // the API's bucket is taken as full at the start, as after a pause
 	p.ring = newHistory[slot](ringSlots, now.UnixNano()/int64(ringSlot))
 	p.secs = newHistory[tally](secSlots, now.Unix())
 	p.lim = rate.NewLimiter(limitOf(p.cur), cfg.Burst)
@@ -285,11 +286,8 @@ func (p *pacer) sent(now time.Time) {
 	p.mu.Lock()
 	p.advance(now)
 	p.inflight++
-	if p.replayOn && !now.Before(p.pauseUntil) && len(p.replay) < replayMost {
-		if len(p.replay) == 0 {
-			p.replayPace = p.cur
-		}
-		p.replay = append(p.replay, now)
+	if !now.Before(p.pauseUntil) {
+		p.logSend(now)
 	}
 	p.slotAt(now).sends++
 	p.tick(now)
@@ -435,7 +433,7 @@ func (p *pacer) judge(now time.Time) {
 	// a limit, so the pace rises again as at the start.
 	b := pr.before
 	p.slowStart, p.wmax, p.est, p.gap, p.grown = true, b.wmax, b.est, b.gap, b.grown
-	p.replayOn = false // slow start no longer runs from the start or a pause's end
+	p.closeSegment() // slow start no longer runs from the start or a pause's end
 	if p.trace != nil {
 		p.trace("%s undo cut %.1f -> %.1f: pushback %.1f%% after, %.1f%% before", now.Format("05.000"), p.cur, b.cur, share*100, pr.share*100)
 	}
@@ -460,7 +458,7 @@ func (p *pacer) extendPause(now time.Time, d time.Duration) {
 	if t := now.Add(d); t.After(p.pauseUntil) {
 		p.pauseUntil = t
 		p.secs.reset(now.Unix())
-		p.replay, p.replayOn = p.replay[:0], true
+		p.openSegment()
 		// The API holds the pace from now on (no tick comes while
 		// nothing is sent, and the one that ended the pause gave it all
 		// to what held it before).
@@ -549,7 +547,16 @@ func (p *pacer) cut(now, sentAt time.Time, bare bool, named time.Duration) {
 		answered = math.Max(factive-p.lat.Seconds(), factive/2)
 	}
 	est, wait := 0.0, time.Duration(0)
+	// Sending since the start of the run or the end of a pause, refused
+	// with a Retry-After of a second: a token bucket full then took every
+	// send before the refused one, and its limit follows from when they
+	// left (bucket.go).
+	fromBucket := false
+	if r := p.bucketEstimate(sentAt, named); r > 0 {
+		est, fromBucket = r, true
+	}
 	switch {
+	case fromBucket:
 	case since < estimateMinSpan && p.est > 0:
 		est = p.est // pushed back again soon after a cut: the last estimate stands
 	case active >= estimateMinSpan.Seconds() && answers >= estimateMin,
@@ -565,15 +572,6 @@ func (p *pacer) cut(now, sentAt time.Time, bare bool, named time.Duration) {
 			est = math.Max(est, p.windowEstimate(wait))
 		}
 	}
-	// Sending since the start of the run or the end of a pause, refused
-	// with a Retry-After of a second: a token bucket full then took every
-	// send before the refused one, and its limit follows from when they
-	// left (bucket.go).
-	fromBucket := false
-	if r := p.bucketEstimate(sentAt, named); r > 0 {
-		est, wait, fromBucket = r, 0, true
-	}
-	p.replay, p.replayOn = p.replay[:0], false // until the pause that comes with this cut, if any
 	var next float64
 	if est > 0 {
 		// What the API accepted over a short span includes its burst,
@@ -582,8 +580,6 @@ func (p *pacer) cut(now, sentAt time.Time, bare bool, named time.Duration) {
 		// API may allow.
 		share := cutToEstimate
 		switch {
-		case fromBucket:
-			share = 1 // the least limit that fits, or a fit to two levels: no burst in it
 		case wait > 0:
 			share = cutWaitShare
 		case p.slowStart && sincePause:
@@ -604,8 +600,9 @@ func (p *pacer) cut(now, sentAt time.Time, bare bool, named time.Duration) {
 		}
 		next = math.Max(math.Min(est*share, base*most), p.floor)
 		if fromBucket {
-			// Measured to the request, the burst taken out: no cap
-			// below the pace that was pushed back.
+			// The least limit that fits, or a fit to two levels: no
+			// burst in it, so neither a share off nor a cap below the
+			// pace that was pushed back.
 			next = math.Max(math.Min(est, p.cur), p.floor)
 		}
 		// The cubic levels off at the pace cut to.
@@ -731,14 +728,13 @@ func (p *pacer) unrisen() HeldBy {
 // now, sooner than a probe above the level could pay for the pause it
 // risks: the gain lasts only as long as the run. A shard's probe may
 // find the share of a shard that finished, up to N times its own, so it
-// pays sooner: a shard of N stops probing only when its rows left take
-// less than the horizon over 2N.
+// pays sooner.
 func (p *pacer) nearEnd() bool {
-	horizon := probeHorizon.Seconds()
+	horizon := probeHorizon
 	if p.sharers > 1 {
-		horizon /= 2 * float64(p.sharers)
+		horizon = shardHorizon / time.Duration(p.sharers)
 	}
-	return p.left >= 0 && float64(p.left) < p.cur*horizon
+	return p.left >= 0 && float64(p.left) < p.cur*horizon.Seconds()
 }
 
 // answeredLately reports whether the whole history holds an answer: at

@@ -490,7 +490,9 @@ func (p *pacer) headerCap(q Quota) {
 // it pushed back at, or of what was really sent when that was less), and
 // the cubic then levels off there. Without, it halves the pace (to an
 // eighth when the pushback came at once) and starts slow start again from
-// there, as TCP does after a loss it cannot measure. sentAt is when the
+// there, as TCP does after a loss it cannot measure; a shard refused at
+// once after a pause levels off at its last estimate over N instead.
+// sentAt is when the
 // request pushed back left; named is the pause the pushback asked for
 // (its Retry-After, capped), 0 when none.
 func (p *pacer) cut(now, sentAt time.Time, bare bool, named time.Duration) {
@@ -620,6 +622,17 @@ func (p *pacer) cut(now, sentAt time.Time, bare bool, named time.Duration) {
 		if bare {
 			p.probe = &cutProbe{at: now, before: before, share: float64(pushes) / float64(answers+pushes)}
 		}
+	} else if p.sharers > 1 && p.est > 0 && active < estimateMinSpan.Seconds() {
+		// A shard refused at once at the end of a pause: the pace it came
+		// back at was measured while other shards paused and left it
+		// their shares (the last one refused as they ramp up together
+		// reads nearly the whole limit). Its own share lies between the
+		// estimate over N and the estimate: it takes the least and levels
+		// off there. Slow start from a blind cut would measure the
+		// others' pauses again.
+		next = math.Max(math.Min(p.est/float64(p.sharers), base), p.floor)
+		p.slowStart = false
+		p.wmax, p.gap, p.grown = next, 0, 0
 	} else {
 		next = base * cutBlind
 		if active < estimateMinSpan.Seconds() {

@@ -2,6 +2,7 @@ package batch
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"net/http"
 	"testing"
@@ -663,5 +664,44 @@ func TestPacerPauseIsHeldByTheAPI(t *testing.T) {
 	d.good(3 * time.Second)
 	if r := p.report(); r.HeldBy != HeldByAPI || p.heldFor[HeldByAPI] < 8*time.Second {
 		t.Errorf("report held by %s, %v: want %s for at least the 8 s pause", r.HeldBy, p.heldFor, HeldByAPI)
+	}
+}
+
+// A shard refused at once at the end of a pause came back at a pace
+// measured while other shards paused: it levels off at its estimate over
+// N, where a lone process (far above the limit, it must be) cuts blind
+// and starts slow start again.
+func TestPacerShardRefusedAtOnceAfterAPause(t *testing.T) {
+	t.Parallel()
+	for _, sharers := range []int{1, 4} {
+		t.Run(fmt.Sprintf("%d sharers", sharers), func(t *testing.T) {
+			t.Parallel()
+			p, t0 := pacerAt(t, func(c *Config) { c.Sharers = sharers })
+			d := &atPace{p: p, now: t0}
+			d.good(time.Second)
+			d.step(status(429, RateLimited, time.Second))
+			est, first := p.est, p.cuts
+			if est <= 0 || p.slowStart || first != 1 {
+				t.Fatalf("slow start pushed back: estimate %.1f, slow start %v, %d cuts", est, p.slowStart, first)
+			}
+			// Back at the end of the pause, and refused within 150 ms.
+			was, _ := p.status()
+			d.good(150 * time.Millisecond)
+			d.step(status(429, RateLimited, time.Second))
+			got, _ := p.status()
+			if p.cuts != 2 {
+				t.Fatalf("%d cuts, want 2", p.cuts)
+			}
+			if sharers == 1 {
+				if !p.slowStart || got > was*cutBlind*cutBlindAtOnce+1e-9 && got > AutoStartRate/2 {
+					t.Errorf("alone: %.1f -> %.1f/s, slow start %v; want a blind cut and slow start", was, got, p.slowStart)
+				}
+				return
+			}
+			if want := math.Max(est/float64(sharers), MinRate); math.Abs(got-want) > 1e-9 || p.slowStart || p.wmax != got {
+				t.Errorf("shard: %.1f -> %.1f/s (levels off at %.1f), slow start %v; want %.1f, the estimate %.1f over %d, levelling off there",
+					was, got, p.wmax, p.slowStart, want, est, sharers)
+			}
+		})
 	}
 }

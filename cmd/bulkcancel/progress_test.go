@@ -447,27 +447,33 @@ func TestPaceSummary(t *testing.T) {
 	t.Parallel()
 	r := &batch.RateReport{Auto: true, Start: 10, Highest: 271, Final: 146, Allowed: 146.4, HeldBy: batch.HeldByAPI, Cuts: 2}
 	want := "Pace: 146/s at the end (started 10/s, highest 271/s), held by: API limit. The API allowed about 146/s; --rate 146 starts there next time (and never goes above it)."
-	if got := paceSummary(r); got != want {
+	if got := paceSummary(r, 0); got != want {
 		t.Errorf("\n got %q\nwant %q", got, want)
 	}
-	if got := paceSummary(&batch.RateReport{HeldBy: batch.HeldByNothing}); !strings.Contains(got, "held by: nothing.") {
+	// A shard's figure is its share of the key's limit: no --rate of it
+	// for next time, but the way to the whole.
+	if got := paceSummary(r, 4); !strings.Contains(got, "The API allowed this shard about 146/s, its share of the key's limit, which the 4 shards share unequally") ||
+		!strings.Contains(got, "--rate of that over 4 on every shard") || strings.Contains(got, "--rate 146") {
+		t.Errorf("a shard of 4: %q", got)
+	}
+	if got := paceSummary(&batch.RateReport{HeldBy: batch.HeldByNothing}, 0); !strings.Contains(got, "held by: nothing.") {
 		t.Errorf("no ceiling, nothing held it: %q", got)
 	}
-	if got := paceSummary(&batch.RateReport{Auto: true, Start: 10, Highest: 80, Final: 80, HeldBy: batch.HeldByNothing}); !strings.Contains(got, "held by: nothing, still rising.") {
+	if got := paceSummary(&batch.RateReport{Auto: true, Start: 10, Highest: 80, Final: 80, HeldBy: batch.HeldByNothing}, 0); !strings.Contains(got, "held by: nothing, still rising.") {
 		t.Errorf("auto, still rising: %q", got)
 	}
 	c := &batch.RateReport{Start: 0, Highest: 0, Final: 0, HeldBy: batch.HeldByConcurrency}
-	if got := paceSummary(c); !strings.Contains(got, "no ceiling at the end") || !strings.Contains(got, "--concurrency, not the rate") || strings.Contains(got, "API allowed") {
+	if got := paceSummary(c, 0); !strings.Contains(got, "no ceiling at the end") || !strings.Contains(got, "--concurrency, not the rate") || strings.Contains(got, "API allowed") {
 		t.Errorf("no ceiling, concurrency: %q", got)
 	}
 	n := &batch.RateReport{Start: 200, Highest: 200, Final: 200, HeldBy: batch.HeldByRate, Cuts: 1, Undone: 1, Noise: 0.08}
-	if got := paceSummary(n); !strings.Contains(got, "About 8% of answers were refusals that came whatever the pace") || strings.Contains(got, "API allowed") {
+	if got := paceSummary(n, 0); !strings.Contains(got, "About 8% of answers were refusals that came whatever the pace") || strings.Contains(got, "API allowed") {
 		t.Errorf("refusals that were noise: %q", got)
 	}
-	if got := paceSummary(&batch.RateReport{HeldBy: batch.HeldByNothing, Noise: 0.004}); !strings.Contains(got, "About 0.4% of answers") {
+	if got := paceSummary(&batch.RateReport{HeldBy: batch.HeldByNothing, Noise: 0.004}, 0); !strings.Contains(got, "About 0.4% of answers") {
 		t.Errorf("a small share of noise reads as none: %q", got)
 	}
-	if got := paceSummary(nil); got != "" {
+	if got := paceSummary(nil, 0); got != "" {
 		t.Errorf("nothing sent: %q", got)
 	}
 }

@@ -51,7 +51,7 @@ func (j *job) printSummary(s report.Summary, aborted *string, runErr error, json
 			fmt.Fprintf(w, " Carried from %s without sending: %d.", j.o.resume, s.Carried)
 		}
 		fmt.Fprintln(w)
-		if line := paceSummary(s.Rate); line != "" {
+		if line := paceSummary(s.Rate, j.o.shards.N); line != "" {
 			fmt.Fprintln(w, line)
 		}
 	}
@@ -185,7 +185,9 @@ func existingReport(prefix string) string {
 
 // paceSummary says how the pace went, for people: where it ended, what
 // held it, and what the API allowed, which a later --rate can start at.
-func paceSummary(r *batch.RateReport) string {
+// For a shard of shards (more than one) that is its share of the key's
+// limit, unequal among shards, so it names the way to the whole instead.
+func paceSummary(r *batch.RateReport, shards int) string {
 	if r == nil {
 		return ""
 	}
@@ -200,7 +202,10 @@ func paceSummary(r *batch.RateReport) string {
 		held = "nothing, still rising"
 	}
 	line := fmt.Sprintf("Pace: %s at the end (started %s, highest %s), held by: %s.", rate(r.Final), rate(r.Start), rate(r.Highest), held)
-	if r.Allowed > 0 {
+	switch {
+	case r.Allowed > 0 && shards > 1:
+		line += fmt.Sprintf(" The API allowed this shard about %s, its share of the key's limit, which the %d shards share unequally; a run without --shard names the whole limit, and --rate of that over %d on every shard uses it best.", rate(r.Allowed), shards, shards)
+	case r.Allowed > 0:
 		line += fmt.Sprintf(" The API allowed about %s; --rate %s starts there next time (and never goes above it).", rate(r.Allowed), trimRate(r.Allowed))
 	}
 	if r.Noise > 0 {

@@ -408,8 +408,15 @@ func (p *pacer) judge(now time.Time) {
 	share := float64(pr.pushes) / float64(pr.total)
 	// What the cut can change is the share above the known noise.
 	over := func(s float64) float64 { return math.Max(s-p.noise, 0) }
-	if p.cur > cutMost*pr.before.cur {
-		return // too small a cut to tell
+	if p.cur > cutMost*pr.before.cur && pr.pushes == 0 {
+		// Too small a cut to tell, and nothing was refused after it: it
+		// stands. One that pushback went on through is judged as any
+		// other: otherwise each refusal that comes whatever the pace
+		// (an API's random 503s) cut a level held for a while by a
+		// few percent for good, and a slow pace, which sees few answers
+		// between them, sank without end (2 % random 503s at 100 ms
+		// answers took --rate 1050 down to 5/s).
+		return
 	}
 	// Sharers on one limit keep it refusing after this one's cut: there
 	// a cut that lowered the 429s by 30 % stands.

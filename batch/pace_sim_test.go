@@ -586,6 +586,32 @@ func TestPacerSimulatedFarAboveASlowLimit(t *testing.T) {
 	}
 }
 
+// Random 503s and no limit, far above where the pace will sit, at the
+// latencies of a real API: each refusal cut a level held for a while by
+// a few percent, too little for the judgement to tell noise, so the cut
+// stood, and the slow pace saw few answers between refusals and sank
+// without end (1 % at 50 ms: 41/s; 2 % at 100 ms: 7/s, where 32 request
+// slots allow about 300/s).
+func TestPacerSimulatedNoiseAtSlowAnswers(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		noise   float64
+		latency time.Duration
+	}{{0.01, 50 * time.Millisecond}, {0.02, 100 * time.Millisecond}} {
+		t.Run(fmt.Sprintf("%.0f%% %s", c.noise*100, c.latency), func(t *testing.T) {
+			t.Parallel()
+			api := simAPI{noise: c.noise}
+			cfg := simConfig()
+			cfg.Rate = 1050
+			r := simulateShards(cfg, 1, &api, 6000, c.latency, nil)
+			t.Logf("%s", r)
+			if r.goodput < 150 || r.report.Noise == 0 {
+				t.Errorf("goodput %.1f/s, noise named %.3f: want at least 150/s and the noise named", r.goodput, r.report.Noise)
+			}
+		})
+	}
+}
+
 // Slow start from the start of the run against an API answering in 100
 // or 200 ms: the answers to its first half second were sent over all of
 // it but the first latency. Counted over all of it, a 20/s limit was

@@ -124,6 +124,7 @@ type pacer struct {
 	grown      time.Duration // time spent rising since the last cut
 	lastTick   time.Time
 	lastCut    time.Time // pushback to requests sent before this is the same event
+	blindCut   bool      // the last cut had no estimate to go by (newEvent)
 	begun      time.Time // when the run began sending
 	pauseUntil time.Time
 	hdrCap     float64 // the limit the rate-limit headers name; 0 when none
@@ -353,7 +354,7 @@ func (p *pacer) answer(now, sentAt time.Time, a Attempt) {
 			}
 		}
 	}
-	if push && !sentAt.Before(p.lastCut) && (explicit || p.congested(aboveNoise)) {
+	if push && p.newEvent(sentAt, bare) && (explicit || p.congested(aboveNoise)) {
 		if explicit {
 			p.limitSeen = true // the API's word
 		}
@@ -365,6 +366,21 @@ func (p *pacer) answer(now, sentAt time.Time, a Attempt) {
 		p.extendPause(now, pauseFor)
 	}
 	p.tick(now)
+}
+
+// newEvent reports whether pushback to a request sent at sentAt can be a
+// new congestion event: the request left after the last cut, and, after
+// a blind cut, a bare refusal of it came no sooner than one latency
+// after the cut. The pace before a blind cut (far above the limit, it
+// was refused at once) emptied the API's bucket, and the first requests
+// at the new pace still find it empty: cutting for them again cut a 20/s
+// limit asked for 7x from 140/s to 5/s instead of 17.5/s, and slow start
+// from there read 10/s.
+func (p *pacer) newEvent(sentAt time.Time, bare bool) bool {
+	if sentAt.Before(p.lastCut) {
+		return false
+	}
+	return !(bare && p.blindCut && sentAt.Before(p.lastCut.Add(p.lat)))
 }
 
 // congested reports whether a bare refusal (no Retry-After, no
@@ -512,6 +528,7 @@ func (p *pacer) cut(now, sentAt time.Time, bare bool, named time.Duration) {
 	}
 	p.lastCut = now
 	p.cuts++
+	p.blindCut = false
 	// Pushback to a probe above where the last cut levelled off, or to a
 	// level held for a while: either way the API's burst ran out slowly.
 	gentle := !p.slowStart && p.wmax > 0 && (p.cur > p.wmax || now.Sub(levelFrom) >= estimateSpan)
@@ -641,6 +658,7 @@ func (p *pacer) cut(now, sentAt time.Time, bare bool, named time.Duration) {
 		p.slowStart = false
 		p.wmax, p.gap, p.grown = next, 0, 0
 	} else {
+		p.blindCut = true
 		next = base * cutBlind
 		if active < estimateMinSpan.Seconds() {
 			// Pushed back at once: far above the limit, unless the pace

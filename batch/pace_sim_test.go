@@ -586,6 +586,26 @@ func TestPacerSimulatedFarAboveASlowLimit(t *testing.T) {
 	}
 }
 
+// Far above a 20/s limit that answers a bare 429, at the latencies of a
+// real API: the pace before the first (blind) cut empties the API's
+// bucket, and the first requests at the new pace are refused too. Taken
+// as a second event, they cut the pace to 5/s, and slow start from there
+// read about 10/s from its answers: 0.56-0.57 of the limit.
+func TestPacerSimulatedFarAboveASlowLimitBare(t *testing.T) {
+	t.Parallel()
+	for _, latency := range []time.Duration{20 * time.Millisecond, 50 * time.Millisecond, 100 * time.Millisecond} {
+		t.Run(latency.String(), func(t *testing.T) {
+			t.Parallel()
+			api := simAPI{limit: 20, burst: 2}
+			r := simulateShards(simModeConfig("7x", 20), 1, &api, 600, latency, nil)
+			t.Logf("%s", r)
+			if r.limitShare < 0.9 || r.share429 > 0.05 {
+				t.Errorf("goodput %.3f of the limit, 429s %.1f%%: want at least 0.9 and at most 5%%", r.limitShare, r.share429*100)
+			}
+		})
+	}
+}
+
 // Random 503s and no limit, far above where the pace will sit, at the
 // latencies of a real API: each refusal cut a level held for a while by
 // a few percent, too little for the judgement to tell noise, so the cut

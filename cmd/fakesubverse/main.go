@@ -175,7 +175,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 			"anything else: a token bucket (--limit-burst), or a fixed window\n"+
 			"(--limit-window) letting RPS*window requests through per window. A refused\n"+
 			"request gets a 429 envelope, Retry-After unless --limit-retry-after=false,\n"+
-			"and changes nothing. --limit-headers puts rate-limit headers on every answer\n"+
+			"at once unless --limit-latency, and changes nothing. --limit-headers puts rate-limit headers on every answer\n"+
 			"of the cancel route:\n"+
 			"  draft  RateLimit: \"default\";r=REMAINING;t=RESET and RateLimit-Policy: \"default\";q=QUOTA;w=WINDOW\n"+
 			"  split  RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset (seconds from now)\n"+
@@ -214,6 +214,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&l.Window, "limit-window", 0, "a fixed window of this `duration` letting RPS*duration requests through, instead of the token bucket")
 	retryAfter := fs.Bool("limit-retry-after", true, "send Retry-After on the limit's 429s: seconds until a token, or until the window resets")
 	headers := fs.String("limit-headers", string(fake.HeadersNone), "rate-limit headers on every cancel answer: `style` none, draft, split or x")
+	fs.BoolVar(&l.Delayed, "limit-latency", false, "answer the limit's 429s after --latency too, as an API across a network does (default: at once)")
 	fs.BoolVar(&cfg.version, "version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err

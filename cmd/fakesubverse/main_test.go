@@ -133,7 +133,7 @@ func TestRunHelp(t *testing.T) {
 	for _, f := range []string{"addr", "calls", "calls-file", "seed", "ids-out", "envelope-200", "api-key-file",
 		"p500", "p503", "p429", "p502", "p-drop-before", "p-drop-after", "p-malformed", "p-truncated",
 		"retry-after", "latency", "latency-jitter", "fault-first-n", "fault-seed", "calls-status",
-		"limit", "limit-burst", "limit-window", "limit-retry-after", "limit-headers", "version"} {
+		"limit", "limit-burst", "limit-window", "limit-retry-after", "limit-headers", "limit-latency", "version"} {
 		if !strings.Contains(stderr.String(), "-"+f+" ") && !strings.Contains(stderr.String(), "-"+f+"\n") {
 			t.Errorf("--help does not list -%s", f)
 		}
@@ -170,6 +170,7 @@ func TestRunRefuses(t *testing.T) {
 		{[]string{"--limit", "10", "--limit-window", "-1s"}, "window -1s"},
 		{[]string{"--limit", "10", "--limit-headers", "ietf"}, `"ietf"`},
 		{[]string{"--limit-headers", "draft"}, "need a rate"},
+		{[]string{"--limit-latency"}, "need a rate"},
 	}
 	for _, tt := range tests {
 		var stdout, stderr bytes.Buffer

@@ -42,7 +42,8 @@ var HeaderStyles = []HeaderStyle{HeadersNone, HeadersDraft, HeadersSplit, Header
 // refuses gets HTTP 429 (HTTP 200 in Envelope200 mode) with the envelope
 // {"responseCode":429,"message":"Too many requests, please try again
 // later.","data":null}, as express-rate-limit answers, and changes no call's
-// state; the key check, latency, faults and the hook come only after it.
+// state; the key check, latency, faults and the hook come only after it
+// (the latency before its 429 too with Delayed).
 // Every cancel request counts against the limit, rejected keys included.
 //
 // With Window zero the limiter is a token bucket: Burst tokens, refilled at
@@ -71,6 +72,11 @@ type Limit struct {
 	Window time.Duration
 	// NoRetryAfter leaves Retry-After off the limit's 429 answers.
 	NoRetryAfter bool
+	// Delayed answers the limit's 429s after the Faults' latency, as an
+	// API across a network does, where a round trip comes with every
+	// answer; by default they come at once, as from a limiter in front
+	// of a slow handler. The limit still decides at arrival.
+	Delayed bool
 	// Headers are sent on every answer of the cancel route, good and 429
 	// alike; the empty style is HeadersNone.
 	Headers HeaderStyle
@@ -87,8 +93,8 @@ func (l Limit) Validate() error {
 		return fmt.Errorf("%w: burst %d is negative", ErrBadLimit, l.Burst)
 	case l.Window < 0:
 		return fmt.Errorf("%w: window %v is negative", ErrBadLimit, l.Window)
-	case l.RPS == 0 && (l.Burst != 0 || l.Window != 0 || l.style() != HeadersNone):
-		return fmt.Errorf("%w: a burst, window or headers need a rate", ErrBadLimit)
+	case l.RPS == 0 && (l.Burst != 0 || l.Window != 0 || l.style() != HeadersNone || l.Delayed):
+		return fmt.Errorf("%w: a burst, window, headers or delayed answers need a rate", ErrBadLimit)
 	case l.Burst != 0 && l.Window != 0:
 		return fmt.Errorf("%w: burst is for the token bucket; a fixed window has none", ErrBadLimit)
 	}
@@ -153,6 +159,9 @@ func (l Limit) String() string {
 	}
 	if st := l.style(); st != HeadersNone {
 		s += ", " + string(st) + " headers"
+	}
+	if l.Delayed {
+		s += ", 429s after the latency"
 	}
 	return s
 }

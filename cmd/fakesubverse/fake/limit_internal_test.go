@@ -175,7 +175,7 @@ func TestLimiterHeaders(t *testing.T) {
 func TestLimitValidate(t *testing.T) {
 	t.Parallel()
 	good := []Limit{{}, {RPS: 150}, {RPS: 150, Burst: 15, Headers: HeadersDraft}, {RPS: 0.1, Window: time.Second},
-		{RPS: 5, NoRetryAfter: true, Headers: HeadersX}, {NoRetryAfter: true}, {Headers: HeadersNone}}
+		{RPS: 5, NoRetryAfter: true, Headers: HeadersX}, {NoRetryAfter: true}, {Headers: HeadersNone}, {RPS: 5, Delayed: true}}
 	for _, l := range good {
 		if err := l.Validate(); err != nil {
 			t.Errorf("%+v: %v", l, err)
@@ -183,7 +183,7 @@ func TestLimitValidate(t *testing.T) {
 	}
 	bad := []Limit{{RPS: -1}, {RPS: math.Inf(1)}, {RPS: math.NaN()}, {RPS: 1, Burst: -1}, {RPS: 1, Window: -time.Second},
 		{Burst: 3}, {Window: time.Second}, {Headers: HeadersDraft}, {RPS: 1, Burst: 2, Window: time.Second},
-		{RPS: 1, Headers: "ietf"}}
+		{RPS: 1, Headers: "ietf"}, {Delayed: true}}
 	for _, l := range bad {
 		if err := l.Validate(); !errors.Is(err, ErrBadLimit) {
 			t.Errorf("%+v: Validate = %v, want ErrBadLimit", l, err)
@@ -206,6 +206,7 @@ func TestLimitDescribed(t *testing.T) {
 		{Limit{RPS: 0.4, Burst: 2}, 2, 1, 3 * time.Second, "0.4/s token bucket, burst 2, Retry-After"},
 		{Limit{RPS: 150, Window: 2 * time.Second, Headers: HeadersSplit}, 15, 300, 2 * time.Second,
 			"150/s as a 2s fixed window of 300, Retry-After, split headers"},
+		{Limit{RPS: 150, Delayed: true}, 15, 150, time.Second, "150/s token bucket, burst 15, Retry-After, 429s after the latency"},
 	}
 	for _, tt := range tests {
 		if b, q, w, s := tt.l.EffectiveBurst(), tt.l.Quota(), tt.l.QuotaWindow(), tt.l.String(); b != tt.burst || q != tt.q || w != tt.w || s != tt.text {

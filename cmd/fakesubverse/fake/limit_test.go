@@ -97,6 +97,28 @@ func TestLimitComesFirst(t *testing.T) {
 	}
 }
 
+// TestLimitDelayedWaitsOutTheLatency: with Limit.Delayed a refused request
+// is answered only after the latency, as across a network; the limit
+// still refuses it at arrival.
+func TestLimitDelayedWaitsOutTheLatency(t *testing.T) {
+	t.Parallel()
+	clk := newFakeClock()
+	s, base := faketest.StartFake(t, fake.Options{Now: clk.Now, Limit: fake.Limit{RPS: 1, Delayed: true}})
+	s.Add("q", fake.StatusQueued)
+	if r := cancel(t, base, "q"); r.code != 200 {
+		t.Fatalf("first request = %d %s, want it let through", r.code, r.body)
+	}
+	s.SetFaults(fake.Faults{Latency: time.Hour})
+	ctx, stop := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer stop()
+	if r, err := send(ctx, http.MethodPut, base, "/call/cancel/q", key, ""); err == nil {
+		t.Errorf("a refused request was answered (%d %s) before an hour's latency", r.code, r.body)
+	}
+	if st := s.Stats(); st.Limited != 1 || st.CancelRequests != 2 {
+		t.Errorf("stats = %+v, want the second request refused at arrival", st)
+	}
+}
+
 func TestLimitInjected429Counted(t *testing.T) {
 	t.Parallel()
 	s, base := faketest.StartFake(t, fake.Options{Faults: fake.Faults{P429: 1, RetryAfter: 2 * time.Second}})

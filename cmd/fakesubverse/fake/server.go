@@ -338,12 +338,16 @@ func raise(a *atomic.Int64, v int64) {
 func (s *Server) cancel(w http.ResponseWriter, r *http.Request, seg string, now time.Time) {
 	s.cancelReqs.Add(1)
 	arrived(&s.firstCancel, &s.lastCancel, now.UnixNano())
-	refused, retryAfter := s.refuse(w)
+	refused, retryAfter, delayed := s.refuse(w)
 	s.timeline.Load().add(now, refused)
 	id, ok := unescapeSegment(seg)
 	if refused {
+		n := 0
 		if ok {
-			s.countRequest(id)
+			n, _ = s.countRequest(id)
+		}
+		if delayed && !s.faults.Load().wait(r.Context(), id, n) {
+			return // the client went away
 		}
 		s.write(w, &ansLimited, retryAfter)
 		return
@@ -398,23 +402,24 @@ func (s *Server) cancel(w http.ResponseWriter, r *http.Request, seg string, now 
 
 // refuse asks the limit, if there is one, about a cancel request and puts
 // its headers on w. A refused request is counted as limited; retryAfter is
-// the Retry-After of its answer, 0 for none.
-func (s *Server) refuse(w http.ResponseWriter) (refused bool, retryAfter time.Duration) {
+// the Retry-After of its answer, 0 for none, and delayed says it waits out
+// the latency (Limit.Delayed).
+func (s *Server) refuse(w http.ResponseWriter) (refused bool, retryAfter time.Duration, delayed bool) {
 	lim := s.limiter.Load()
 	if lim == nil {
-		return false, 0
+		return false, 0, false
 	}
 	v, at := lim.take()
 	lim.setHeaders(w.Header(), v, at)
 	if v.allowed {
-		return false, 0
+		return false, 0, false
 	}
 	s.limited.Add(1)
 	s.tooMany.Add(1)
 	if lim.lim.NoRetryAfter {
-		return true, 0
+		return true, 0, lim.lim.Delayed
 	}
-	return true, v.retryAfter // > 0: until a token comes or the window ends
+	return true, v.retryAfter, lim.lim.Delayed // > 0: until a token comes or the window ends
 }
 
 // countRequest records a cancel request for id and returns its 1-based

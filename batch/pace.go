@@ -369,9 +369,9 @@ func (p *pacer) answer(now, sentAt time.Time, a Attempt) {
 }
 
 // newEvent reports whether pushback to a request sent at sentAt can be a
-// new congestion event: the request left after the last cut, and, after
-// a blind cut, a bare refusal of it came no sooner than one latency
-// after the cut. The pace before a blind cut (far above the limit, it
+// new congestion event: the request left after the last cut, and, when
+// that cut was blind and the refusal is bare, at least one latency after
+// it. The pace before a blind cut (far above the limit, it
 // was refused at once) emptied the API's bucket, and the first requests
 // at the new pace still find it empty: cutting for them again cut a 20/s
 // limit asked for 7x from 140/s to 5/s instead of 17.5/s, and slow start
@@ -515,9 +515,8 @@ func (p *pacer) headerCap(q Quota) {
 // eighth when the pushback came at once) and starts slow start again from
 // there, as TCP does after a loss it cannot measure; a shard refused at
 // once after a pause levels off at its last estimate over N instead.
-// sentAt is when the
-// request pushed back left; named is the pause the pushback asked for
-// (its Retry-After, capped), 0 when none.
+// sentAt is when the request pushed back left; named is the pause the
+// pushback asked for (its Retry-After, capped), 0 when none.
 func (p *pacer) cut(now, sentAt time.Time, bare bool, named time.Duration) {
 	since := now.Sub(p.lastCut)
 	// The pace the last cut set came into force at the end of the pause

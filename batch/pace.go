@@ -123,9 +123,9 @@ type pacer struct {
 	gap        float64       // wmax minus the pace right after the last cut
 	grown      time.Duration // time spent rising since the last cut
 	lastTick   time.Time
-	lastCut    time.Time // pushback to requests sent before this is the same event
-	blindCut   bool      // the last cut had no estimate to go by (newEvent)
-	begun      time.Time // when the run began sending
+	lastCut    time.Time     // pushback to requests sent before this is the same event
+	blindFor   time.Duration // after a blind cut, how long the refusal that made it took to come back; 0 otherwise (newEvent)
+	begun      time.Time     // when the run began sending
 	pauseUntil time.Time
 	hdrCap     float64 // the limit the rate-limit headers name; 0 when none
 	hdrSeen    bool
@@ -370,17 +370,21 @@ func (p *pacer) answer(now, sentAt time.Time, a Attempt) {
 
 // newEvent reports whether pushback to a request sent at sentAt can be a
 // new congestion event: the request left after the last cut, and, when
-// that cut was blind and the refusal is bare, at least one latency after
-// it. The pace before a blind cut (far above the limit, it
-// was refused at once) emptied the API's bucket, and the first requests
-// at the new pace still find it empty: cutting for them again cut a 20/s
-// limit asked for 7x from 140/s to 5/s instead of 17.5/s, and slow start
-// from there read 10/s.
+// that cut was blind and the refusal is bare, no sooner than the refusal
+// that made the cut took to come back. The pace before a blind cut (far
+// above the limit, it was refused at once) emptied the API's bucket, and
+// the first requests at the new pace still find it empty: cutting for
+// them again cut a 20/s limit asked for 7x from 140/s to 5/s instead of
+// 17.5/s, and slow start from there read 10/s. A shard's refusals may
+// come of the other shards' traffic, which its cut does not touch, so
+// for a shard they stay new events (taken as the same one, two or four
+// shards far above a bare-429 limit got 0.44-0.63 of it where they had
+// 0.83-0.94).
 func (p *pacer) newEvent(sentAt time.Time, bare bool) bool {
 	if sentAt.Before(p.lastCut) {
 		return false
 	}
-	return !(bare && p.blindCut && sentAt.Before(p.lastCut.Add(p.lat)))
+	return !(bare && p.sharers == 1 && sentAt.Before(p.lastCut.Add(p.blindFor)))
 }
 
 // congested reports whether a bare refusal (no Retry-After, no
@@ -431,7 +435,7 @@ func (p *pacer) judge(now time.Time) {
 		// (an API's random 503s) cut a level held for a while by a
 		// few percent for good, and a slow pace, which sees few answers
 		// between them, sank without end (2 % random 503s at 100 ms
-		// answers took --rate 1050 down to 5/s).
+		// answers took --rate 1050 down to 7/s).
 		return
 	}
 	// Sharers on one limit keep it refusing after this one's cut: there
@@ -527,7 +531,7 @@ func (p *pacer) cut(now, sentAt time.Time, bare bool, named time.Duration) {
 	}
 	p.lastCut = now
 	p.cuts++
-	p.blindCut = false
+	p.blindFor = 0
 	// Pushback to a probe above where the last cut levelled off, or to a
 	// level held for a while: either way the API's burst ran out slowly.
 	gentle := !p.slowStart && p.wmax > 0 && (p.cur > p.wmax || now.Sub(levelFrom) >= estimateSpan)
@@ -653,11 +657,11 @@ func (p *pacer) cut(now, sentAt time.Time, bare bool, named time.Duration) {
 		// estimate over N and the estimate: it takes the least and levels
 		// off there. Slow start from a blind cut would measure the
 		// others' pauses again.
-		next = math.Max(math.Min(p.est/float64(p.sharers), base), p.floor)
+		next = math.Max(math.Min(p.est/float64(p.sharers), p.cur), p.floor)
 		p.slowStart = false
 		p.wmax, p.gap, p.grown = next, 0, 0
 	} else {
-		p.blindCut = true
+		p.blindFor = now.Sub(sentAt)
 		next = base * cutBlind
 		if active < estimateMinSpan.Seconds() {
 			// Pushed back at once: far above the limit, unless the pace

@@ -706,35 +706,41 @@ func TestPacerShardRefusedAtOnceAfterAPause(t *testing.T) {
 	}
 }
 
-// A blind cut (far above the limit, refused at once) is one event for a
-// latency: the first requests at the new pace still find the API's
-// bucket emptied by the old one. A bare refusal of a request sent later
-// is a new event.
+// A blind cut (far above the limit, refused at once) is one event until
+// a request sent after it could have been answered: the first requests
+// at the new pace still find the API's bucket emptied by the old one. A
+// bare refusal of a request sent later is a new event. A shard's
+// refusals may come of the other shards' traffic: each is new.
 func TestPacerBlindCutIsOneEventForALatency(t *testing.T) {
 	t.Parallel()
 	const lat = 50 * time.Millisecond
-	p, t0 := pacerAt(t, func(c *Config) { c.AutoRate, c.Rate, c.Concurrency = false, 1000, 64 })
-	answerAt := func(sent time.Time, a Attempt) {
-		a.Duration = lat
-		p.sent(sent)
-		p.answer(sent.Add(lat), sent, a)
-	}
-	answerAt(t0, ok200()) // the latency is known
-	// Far above the limit: refused at once, with nothing to estimate from.
-	answerAt(t0.Add(time.Millisecond), status(429, RateLimited, 0))
-	if p.cuts != 1 || !p.slowStart {
-		t.Fatalf("%d cuts, slow start %v: want one blind cut", p.cuts, p.slowStart)
-	}
-	cutAt := p.lastCut
-	after, _ := p.status()
-	// Sent just after the cut, into the still empty bucket: the same event.
-	answerAt(cutAt.Add(5*time.Millisecond), status(429, RateLimited, 0))
-	if r, _ := p.status(); p.cuts != 1 || r != after {
-		t.Errorf("a refusal of a request sent 5 ms after a blind cut cut again: %d cuts, %.1f -> %.1f/s", p.cuts, after, r)
-	}
-	// Sent a latency after the cut, when its effect could be seen: a new event.
-	answerAt(cutAt.Add(lat+5*time.Millisecond), status(429, RateLimited, 0))
-	if p.cuts != 2 {
-		t.Errorf("a refusal of a request sent a latency after a blind cut did not cut: %d cuts", p.cuts)
+	for _, sharers := range []int{1, 4} {
+		t.Run(fmt.Sprintf("%d sharers", sharers), func(t *testing.T) {
+			t.Parallel()
+			p, t0 := pacerAt(t, func(c *Config) { c.AutoRate, c.Rate, c.Concurrency, c.Sharers = false, 1000, 64, sharers })
+			answerAt := func(sent time.Time, a Attempt) {
+				a.Duration = lat
+				p.sent(sent)
+				p.answer(sent.Add(lat), sent, a)
+			}
+			// Far above the limit: refused at once, with nothing to
+			// estimate from (no answer has come back yet).
+			answerAt(t0, status(429, RateLimited, 0))
+			if p.cuts != 1 || !p.slowStart {
+				t.Fatalf("%d cuts, slow start %v: want one blind cut", p.cuts, p.slowStart)
+			}
+			cutAt := p.lastCut
+			// Sent just after the cut, into the still empty bucket.
+			answerAt(cutAt.Add(5*time.Millisecond), status(429, RateLimited, 0))
+			if want := map[int]int{1: 1, 4: 2}[sharers]; p.cuts != want {
+				t.Errorf("a refusal of a request sent 5 ms after a blind cut: %d cuts, want %d", p.cuts, want)
+			}
+			// Sent a latency after the cut, when its effect could be seen.
+			before := p.cuts
+			answerAt(p.lastCut.Add(lat+5*time.Millisecond), status(429, RateLimited, 0))
+			if p.cuts != before+1 {
+				t.Errorf("a refusal of a request sent a latency after a blind cut did not cut: %d cuts", p.cuts)
+			}
+		})
 	}
 }

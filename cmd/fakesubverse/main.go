@@ -15,6 +15,7 @@
 //	fakesubverse --limit 150 --limit-window 2s             # 300 requests per 2 s window
 //	fakesubverse --limit 150 --limit-retry-after=false     # 429s without Retry-After
 //	fakesubverse --limit 150 --limit-headers draft         # RateLimit and RateLimit-Policy
+//	fakesubverse --limit 150 --latency 100ms --limit-latency # 429s after the latency too
 //
 // --limit-headers split sends RateLimit-Limit/-Remaining/-Reset and x sends
 // X-RateLimit-Limit/-Remaining/-Reset (the reset as Unix seconds). A token
@@ -175,8 +176,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 			"anything else: a token bucket (--limit-burst), or a fixed window\n"+
 			"(--limit-window) letting RPS*window requests through per window. A refused\n"+
 			"request gets a 429 envelope, Retry-After unless --limit-retry-after=false,\n"+
-			"at once unless --limit-latency, and changes nothing. --limit-headers puts rate-limit headers on every answer\n"+
-			"of the cancel route:\n"+
+			"at once unless --limit-latency (then after --latency, as across a\n"+
+			"network), and changes nothing. --limit-headers puts rate-limit headers on\n"+
+			"every answer of the cancel route:\n"+
 			"  draft  RateLimit: \"default\";r=REMAINING;t=RESET and RateLimit-Policy: \"default\";q=QUOTA;w=WINDOW\n"+
 			"  split  RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset (seconds from now)\n"+
 			"  x      X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset (Unix seconds)\n"+

@@ -45,8 +45,8 @@ type Faults struct {
 	// least 1; 0 sends no header.
 	RetryAfter time.Duration
 	// Latency delays every API request (cancel and trigger) before it is
-	// answered; the wait ends early, with nothing applied, if the client
-	// goes away.
+	// answered, but those the Limit refuses unless Limit.Delayed; the
+	// wait ends early, with nothing applied, if the client goes away.
 	Latency time.Duration
 	// LatencyJitter adds a uniform extra delay in [0, LatencyJitter).
 	LatencyJitter time.Duration

@@ -16,7 +16,7 @@ import (
 //	GET /_fake/calls/{id}        one call; 404 if it never existed nor was requested
 //	GET /_fake/stats             Stats with snake_case keys, times RFC 3339 (null before any request)
 //	GET /_fake/timeline          Timeline: {start, slot, requests, limited}; start null before any cancel
-//	GET /_fake/limit             the current Limit: {rps, burst, window, retry_after, headers, delayed}
+//	GET /_fake/limit             the current Limit: {rps, burst, window, retry_after, headers, latency}
 //	GET /_fake/faults            the current Faults
 //	PUT /_fake/faults            replace the Faults (fields left out are zero)
 //	PATCH /_fake/faults          change only the fields given
@@ -147,11 +147,11 @@ type limitJSON struct {
 	Window     duration    `json:"window"`
 	RetryAfter bool        `json:"retry_after"`
 	Headers    HeaderStyle `json:"headers"`
-	Delayed    bool        `json:"delayed"`
+	Latency    bool        `json:"latency"` // Limit.Delayed, as --limit-latency
 }
 
 func limitToJSON(l Limit) limitJSON {
-	j := limitJSON{RPS: l.RPS, Window: duration(l.Window), RetryAfter: !l.NoRetryAfter, Headers: l.style(), Delayed: l.Delayed}
+	j := limitJSON{RPS: l.RPS, Window: duration(l.Window), RetryAfter: !l.NoRetryAfter, Headers: l.style(), Latency: l.Delayed}
 	if l.RPS > 0 && l.Window == 0 {
 		j.Burst = l.EffectiveBurst()
 	}

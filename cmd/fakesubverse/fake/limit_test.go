@@ -117,6 +117,16 @@ func TestLimitDelayedWaitsOutTheLatency(t *testing.T) {
 	if st := s.Stats(); st.Limited != 1 || st.CancelRequests != 2 {
 		t.Errorf("stats = %+v, want the second request refused at arrival", st)
 	}
+	// With a latency it can wait out, the 429 comes, no sooner.
+	const lat = 50 * time.Millisecond
+	s.SetFaults(fake.Faults{Latency: lat})
+	start := time.Now()
+	if r := cancel(t, base, "q"); r.code != 429 || r.body != bodyLimited || r.header.Get("Retry-After") == "" {
+		t.Errorf("refused request = %d %s %v, want the limit's 429 with Retry-After", r.code, r.body, r.header)
+	}
+	if d := time.Since(start); d < lat {
+		t.Errorf("the 429 came after %v, before the %v latency", d, lat)
+	}
 }
 
 func TestLimitInjected429Counted(t *testing.T) {
@@ -179,7 +189,7 @@ func TestSetLimit(t *testing.T) {
 	}
 	var lim map[string]any
 	get(t, base, "/_fake/limit", &lim)
-	if lim["rps"] != 0.001 || lim["burst"] != 1.0 || lim["window"] != "0s" || lim["retry_after"] != true || lim["headers"] != "none" {
+	if lim["rps"] != 0.001 || lim["burst"] != 1.0 || lim["window"] != "0s" || lim["retry_after"] != true || lim["headers"] != "none" || lim["latency"] != false {
 		t.Errorf("GET /_fake/limit = %v", lim)
 	}
 	if err := s.SetLimit(fake.Limit{}); err != nil {
@@ -188,11 +198,11 @@ func TestSetLimit(t *testing.T) {
 	if r := cancel(t, base, "a"); r.code != 400 {
 		t.Errorf("after removing the limit = %d", r.code)
 	}
-	if err := s.SetLimit(fake.Limit{RPS: 5, Window: time.Second, NoRetryAfter: true, Headers: fake.HeadersX}); err != nil {
+	if err := s.SetLimit(fake.Limit{RPS: 5, Window: time.Second, NoRetryAfter: true, Headers: fake.HeadersX, Delayed: true}); err != nil {
 		t.Fatal(err)
 	}
 	get(t, base, "/_fake/limit", &lim)
-	if lim["burst"] != 0.0 || lim["window"] != "1s" || lim["retry_after"] != false || lim["headers"] != "x" {
+	if lim["burst"] != 0.0 || lim["window"] != "1s" || lim["retry_after"] != false || lim["headers"] != "x" || lim["latency"] != true {
 		t.Errorf("GET /_fake/limit = %v", lim)
 	}
 }

@@ -603,36 +603,36 @@ func (p *pacer) cut(now, sentAt time.Time, bare bool, named time.Duration) {
 	}
 	var next float64
 	if est > 0 {
-		// What the API accepted over a short span includes its burst,
-		// so the estimate runs high; more so over slow start's shorter
-		// span, and one that counts a Retry-After's wait is the most the
-		// API may allow.
-		share := cutToEstimate
-		switch {
-		case wait > 0:
-			share = cutWaitShare
-		case p.slowStart && sincePause:
-			// Slow start from the end of a pause, when the API's bucket
-			// was full again: over so short a span its whole burst
-			// weighs, taken as worth burstTime at the limit.
-			share = answered / (answered + burstTime.Seconds())
-		case p.slowStart:
-			share = slowStartShare
-		}
-		// A probe above the level that held rose slowly, and a level
-		// held that long was barely above the limit: the burst ran out
-		// slowly and weighs little in the estimate. Soon after a cut,
-		// pushback may come of the burst alone.
-		most := cutMost
-		if gentle {
-			most = cutGentle
-		}
-		next = math.Max(math.Min(est*share, base*most), p.floor)
-		if fromBucket {
-			// The least limit that fits, or a fit to two levels: no
-			// burst in it, so neither a share off nor a cap below the
-			// pace that was pushed back.
-			next = math.Max(math.Min(est, p.cur), p.floor)
+		// The least limit that fits, or a fit to two levels, has no
+		// burst in it: neither a share off nor a cap below the pace that
+		// was pushed back.
+		next = math.Max(math.Min(est, p.cur), p.floor)
+		if !fromBucket {
+			// What the API accepted over a short span includes its
+			// burst, so the estimate runs high; more so over slow
+			// start's shorter span, and one that counts a Retry-After's
+			// wait is the most the API may allow.
+			share := cutToEstimate
+			switch {
+			case wait > 0:
+				share = cutWaitShare
+			case p.slowStart && sincePause:
+				// Slow start from the end of a pause, when the API's
+				// bucket was full again: over so short a span its whole
+				// burst weighs, taken as worth burstTime at the limit.
+				share = answered / (answered + burstTime.Seconds())
+			case p.slowStart:
+				share = slowStartShare
+			}
+			// A probe above the level that held rose slowly, and a level
+			// held that long was barely above the limit: the burst ran
+			// out slowly and weighs little in the estimate. Soon after a
+			// cut, pushback may come of the burst alone.
+			most := cutMost
+			if gentle {
+				most = cutGentle
+			}
+			next = math.Max(math.Min(est*share, base*most), p.floor)
 		}
 		// The cubic levels off at the pace cut to.
 		p.wmax = next

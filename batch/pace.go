@@ -89,6 +89,7 @@ type RateReport struct {
 	Undone  int     `json:"cuts_undone"`       // cuts undone: pushback went on at the same share at the lower pace
 	Noise   float64 `json:"pushback_noise"`    // share of answers refused whatever the pace (0 when none was seen)
 	Headers bool    `json:"api_rate_headers"`  // the API sent rate-limit headers
+	Peers   int     `json:"peer_shards"`       // the most other shards whose pace notes were read at once (Config.Board)
 	Ceiling float64 `json:"ceiling,omitempty"` // --rate N or --max-rate; 0 means none
 }
 
@@ -143,6 +144,8 @@ type pacer struct {
 	lat        time.Duration // smoothed latency
 	latN       int
 	sched      schedProbe
+	peers      map[int]PaceNote // other shards on the same limit: their last notes (shardpace.go)
+	peersMost  int              // the most of them read at once
 
 	held           HeldBy
 	heldFor        map[HeldBy]time.Duration // how long each held the pace
@@ -649,6 +652,13 @@ func (p *pacer) cut(now, sentAt time.Time, bare bool, named time.Duration) {
 		if bare {
 			p.probe = &cutProbe{at: now, before: before, share: float64(pushes) / float64(answers+pushes)}
 		}
+	} else if len(p.peers) > 0 && p.est > 0 && active < estimateMinSpan.Seconds() {
+		// A shard that reads the others' notes, refused at once at the
+		// end of a pause: its pace is its share of theirs, a little too
+		// high.
+		next = math.Max(math.Min(p.est*cutToEstimate, p.cur*cutMost), p.floor)
+		p.slowStart = false
+		p.wmax, p.gap, p.grown = next, 0, 0
 	} else if p.sharers > 1 && p.est > 0 && active < estimateMinSpan.Seconds() {
 		// A shard refused at once at the end of a pause: the pace it came
 		// back at was measured while other shards paused and left it
@@ -671,6 +681,15 @@ func (p *pacer) cut(now, sentAt time.Time, bare bool, named time.Duration) {
 		}
 		next = math.Max(next, p.floor)
 		p.slowStart = true
+	}
+	if c := cutToEstimate * p.pooledShare(now); c > 0 && c < next {
+		// Shards that read one another's notes: what the API took from
+		// all of them together is the limit, and this one's share of it
+		// follows from its rows; its own estimate may count time when
+		// the others paused.
+		next = math.Max(c, p.floor)
+		p.wmax = math.Min(p.wmax, next)
+		p.gap = math.Max(p.wmax-next, 0)
 	}
 	if p.trace != nil {
 		p.trace("%s cut %.1f -> %.1f: base %.1f est %.1f (sends %d answers %d over %.2fs, bucket %v)", now.Format("05.000"), p.cur, next, base, est, sends, answers, active, fromBucket)
@@ -978,7 +997,7 @@ func (p *pacer) report() RateReport {
 	}
 	r := RateReport{Auto: p.auto, Start: inf(p.start), Highest: inf(p.highest), Final: inf(p.cur),
 		HeldBy: held, Cuts: p.cuts, Undone: p.undone, Noise: math.Round(p.noise*1000) / 1000,
-		Headers: p.hdrSeen, Ceiling: inf(p.ceiling)}
+		Headers: p.hdrSeen, Ceiling: inf(p.ceiling), Peers: p.peersMost}
 	switch {
 	case p.hdrCap > 0:
 		r.Allowed = inf(p.hdrCap)

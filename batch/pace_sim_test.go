@@ -205,6 +205,16 @@ func (c *simClient) step(now time.Time, api *simAPI, latency time.Duration, res 
 // cfg and a pacer of its own, against one api. The report is the first
 // process's.
 func simulateShards(cfg Config, shards int, api *simAPI, calls int, latency time.Duration, trace func(string, ...any)) simResult {
+	return simulate(cfg, shards, false, api, calls, latency, trace)
+}
+
+// simulateBoard is simulateShards with shards that read one another's
+// notes (a PaceBoard).
+func simulateBoard(cfg Config, shards int, api *simAPI, calls int, latency time.Duration, trace func(string, ...any)) simResult {
+	return simulate(cfg, shards, true, api, calls, latency, trace)
+}
+
+func simulate(cfg Config, shards int, board bool, api *simAPI, calls int, latency time.Duration, trace func(string, ...any)) simResult {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	now := t0
 	clients := make([]*simClient, shards)
@@ -225,6 +235,15 @@ func simulateShards(cfg Config, shards int, api *simAPI, calls int, latency time
 	var arrivals []time.Time // accepted request arrivals
 	res := simResult{}
 	deadline := t0.Add(10 * time.Minute)
+	// Each shard writes its note and reads the others' on a clock of its
+	// own, a share of shareEvery apart: the notes it reads are up to
+	// shareEvery old.
+	nextShare := make([]time.Time, shards)
+	notes := make([]PaceNote, shards)
+	for i := range nextShare {
+		nextShare[i] = t0.Add(shareEvery + time.Duration(i)*shareEvery/time.Duration(shards))
+		notes[i].Shard = i
+	}
 	for now.Before(deadline) {
 		next := time.Time{}
 		for _, c := range clients {
@@ -234,6 +253,28 @@ func simulateShards(cfg Config, shards int, api *simAPI, calls int, latency time
 		}
 		if next.IsZero() {
 			break // every client done
+		}
+		if board {
+			i := 0
+			for j := range nextShare {
+				if nextShare[j].Before(nextShare[i]) {
+					i = j
+				}
+			}
+			if !nextShare[i].After(next) {
+				now = nextShare[i]
+				nextShare[i] = now.Add(shareEvery)
+				notes[i] = clients[i].p.note(now)
+				notes[i].Shard = i
+				var others []PaceNote
+				for j, n := range notes {
+					if j != i && !n.At.IsZero() {
+						others = append(others, n)
+					}
+				}
+				clients[i].p.share(now, others)
+				continue
+			}
 		}
 		if next.After(now) {
 			now = next
@@ -465,6 +506,34 @@ func TestPacerSimulatedShards(t *testing.T) {
 				r := runSim(t, cfg, n, api, int(api.limit*20))
 				if r.limitShare < 0.65 {
 					t.Errorf("together %.2f of the limit, want at least 0.65", r.limitShare)
+				}
+			})
+		}
+	}
+}
+
+// Shards that read one another's notes (a PaceBoard) share the limit by
+// their rows left and finish together: four of them got 0.78 of a 150/s
+// limit without the notes and 0.93 with them, on average over limits of
+// 0.8-1.2 times that and answers in 1-20 ms. Two lose more to each pause
+// (each is half the pool), so they get less.
+func TestPacerSimulatedShardsReadingNotes(t *testing.T) {
+	t.Parallel()
+	for _, n := range []int{2, 4, 8} {
+		for _, ra := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%d shards Retry-After %v", n, ra), func(t *testing.T) {
+				t.Parallel()
+				least := map[int]float64{2: 0.78, 4: 0.85, 8: 0.85}[n]
+				for _, latency := range []time.Duration{time.Millisecond, 7 * time.Millisecond, 20 * time.Millisecond} {
+					api := simAPI{limit: 150, burst: 15, retryAfter: ra}
+					cfg := simConfig()
+					cfg.AutoRate, cfg.Sharers = true, n
+					r := simulateBoard(cfg, n, &api, 3000, latency, nil)
+					t.Logf("%s answers: %s", latency, r)
+					if r.canceled != 3000 || r.limitShare < least || r.share429 > 0.05 {
+						t.Errorf("%s answers: %d canceled, together %.2f of the limit, 429s %.1f%%; want all 3000, at least %.2f, at most 5%%",
+							latency, r.canceled, r.limitShare, r.share429*100, least)
+					}
 				}
 			})
 		}

@@ -28,6 +28,10 @@ type Config struct {
 	// Sharers is how many processes pace against the same limit at once
 	// (--shard K/N gives N); 0 and 1 mean this one alone.
 	Sharers int
+	// Board, when set, is where this shard and the others of its input
+	// leave notes of their pace, so that they share one limit well
+	// (shardpace.go); nil paces on this process's answers alone.
+	Board PaceBoard
 	// Rows is how many rows the run is to send, when known (0 when not):
 	// near the end the pace no longer probes above the level the API
 	// was seen to allow, as the gain would not outlast the pause it
@@ -302,7 +306,9 @@ func Run(ctx context.Context, cfg Config, client *Client, jobs iter.Seq[Job], si
 		}
 		return nil
 	})
+	endShare := sharePace(cfg, pace)
 	g.Wait() // no goroutine of the group fails: a sink error stops the run instead
+	endShare()
 	cause := context.Cause(stopCtx)
 	switch {
 	case cause == nil:

@@ -456,6 +456,12 @@ func TestPaceSummary(t *testing.T) {
 		!strings.Contains(got, "--rate of that over 4 on every shard") || strings.Contains(got, "--rate 146") {
 		t.Errorf("a shard of 4: %q", got)
 	}
+	// Shards that read one another's pace shared the limit evenly.
+	r.Peers = 3
+	if got := paceSummary(r, 4); !strings.Contains(got, "The API allowed this shard about 146/s, its share of the key's limit: it read the pace of 3 other shards beside the reports, and they shared the limit by their rows left.") ||
+		strings.Contains(got, "--rate") {
+		t.Errorf("a shard of 4 that read 3 others' pace: %q", got)
+	}
 	if got := paceSummary(&batch.RateReport{HeldBy: batch.HeldByNothing}, 0); !strings.Contains(got, "held by: nothing.") {
 		t.Errorf("no ceiling, nothing held it: %q", got)
 	}

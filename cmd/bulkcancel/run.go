@@ -153,6 +153,13 @@ func (j *job) run() (int, error) {
 		j.live = new(batch.Live)
 		cfg.Live = j.live
 		cfg.Rows = j.plan.Counts.Send
+		if j.o.shards.N > 1 {
+			// The shards of this input find one another's notes of their
+			// pace beside the reports.
+			board := batch.NewFileBoard(filepath.Dir(j.prefix), "bulkcancel-"+j.inputTag(), j.o.shards)
+			cfg.Board = board
+			defer board.Remove()
+		}
 		// On a terminal the bar counts retries; a line each would bury it.
 		cfg.QuietRetries = j.progressMode() == progressBar
 		cfg.BeforeSend = func(job batch.Job) error {
@@ -185,10 +192,7 @@ func (j *job) lockInput() func() {
 	if j.o.dryRun {
 		return func() {}
 	}
-	sum := j.in.SHA256
-	if len(sum) > 16 {
-		sum = sum[:16]
-	}
+	sum := j.inputTag()
 	if j.o.shard != "" { // shards of one input send different IDs
 		sum += "-" + strings.ReplaceAll(j.o.shard, "/", "of")
 	}
@@ -202,6 +206,16 @@ func (j *job) lockInput() func() {
 			Msg("another bulkcancel process on this host is working on the same input: both send the same IDs, and each reports as not_cancelable the calls the other canceled; stop one of them unless this is intended")
 	}
 	return release
+}
+
+// inputTag names the input in the hidden files beside the reports: the
+// start of its checksum.
+func (j *job) inputTag() string {
+	sum := j.in.SHA256
+	if len(sum) > 16 {
+		sum = sum[:16]
+	}
+	return sum
 }
 
 // startJournal creates the dispatch journal beside the report (not on a

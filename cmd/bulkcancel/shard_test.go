@@ -253,3 +253,44 @@ func TestShardTellsThePaceHowManyShareTheLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestShardsReadOnePace runs two shards of one input at once with their
+// reports in one directory, against a fake with a limit of its own: each
+// reads the other's pace there (summary.rate.peer_shards), every row
+// ends final, and no pace note is left behind. Each shard takes a few
+// seconds at its share of the limit, so they overlap by far more than the
+// fifth of a second a note takes to be written and read.
+func TestShardsReadOnePace(t *testing.T) {
+	t.Parallel()
+	_, base, ids := ttyStartFake(t, fake.Options{Limit: fake.Limit{RPS: 100}}, 300)
+	dir := t.TempDir()
+	input := shardInput(t, dir, ids)
+	codes, stderrs := make([]int, 2), make([]string, 2)
+	done := make(chan int)
+	for k := range 2 {
+		go func() {
+			codes[k], _, stderrs[k] = shardRun(t, base, "--shard", fmt.Sprintf("%d/2", k), "--concurrency", "16",
+				"--report", filepath.Join(dir, "shard-"+strconv.Itoa(k)), "--log-format", "json", "--progress", "off", input)
+			done <- k
+		}()
+	}
+	<-done
+	<-done
+	total := 0
+	for k := range 2 {
+		if codes[k] != exitOK {
+			t.Fatalf("shard %d/2: exit %d (every row final is 0)\n%s", k, codes[k], stderrs[k])
+		}
+		rep := readJSONReport(t, filepath.Join(dir, "shard-"+strconv.Itoa(k)))
+		total += rep.Summary.Total
+		if rate := rep.Summary.Rate; rate["peer_shards"] != 1.0 {
+			t.Errorf("shard %d/2: summary.rate %v; want peer_shards 1, the other shard's pace read", k, rep.Summary.Rate)
+		}
+	}
+	if total != len(ids) {
+		t.Errorf("the shards' reports hold %d rows, want %d", total, len(ids))
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".*.pace*")); len(left) > 0 {
+		t.Errorf("pace notes left behind: %v", left)
+	}
+}

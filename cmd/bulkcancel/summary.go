@@ -186,7 +186,8 @@ func existingReport(prefix string) string {
 // paceSummary says how the pace went, for people: where it ended, what
 // held it, and what the API allowed, which a later --rate can start at.
 // For a shard of shards (more than one) that is its share of the key's
-// limit, unequal among shards, so it names the way to the whole instead.
+// limit, so it names the way to the whole instead, unless the shards read
+// one another's pace and shared the limit evenly.
 func paceSummary(r *batch.RateReport, shards int) string {
 	if r == nil {
 		return ""
@@ -203,6 +204,12 @@ func paceSummary(r *batch.RateReport, shards int) string {
 	}
 	line := fmt.Sprintf("Pace: %s at the end (started %s, highest %s), held by: %s.", rate(r.Final), rate(r.Start), rate(r.Highest), held)
 	switch {
+	case r.Allowed > 0 && shards > 1 && r.Peers > 0:
+		others := fmt.Sprintf("%d other shards", r.Peers)
+		if r.Peers == 1 {
+			others = "another shard"
+		}
+		line += fmt.Sprintf(" The API allowed this shard about %s, its share of the key's limit: it read the pace of %s beside the reports, and they shared the limit by their rows left.", rate(r.Allowed), others)
 	case r.Allowed > 0 && shards > 1:
 		line += fmt.Sprintf(" The API allowed this shard about %s, its share of the key's limit, which the %d shards share unequally; a run without --shard names the whole limit, and --rate of that over %d on every shard uses it best.", rate(r.Allowed), shards, shards)
 	case r.Allowed > 0:

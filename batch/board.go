@@ -1,0 +1,82 @@
+package batch
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// FileBoard is a PaceBoard in files: shard K of N writes its note to a
+// hidden file of its own in a directory, and reads the other shards'.
+// Shards of one input on one host, or on hosts that share the directory
+// (a ReadWriteMany volume for the reports, as the docs' Kubernetes
+// Indexed Job has), find one another so; shards that cannot each pace on
+// their own answers, as a lone process does.
+type FileBoard struct {
+	dir, stem string
+	shard     Shard
+}
+
+// NewFileBoard returns the board of shard s in dir; stem names the run's
+// shards together (the same for every shard of one input).
+func NewFileBoard(dir, stem string, s Shard) *FileBoard {
+	return &FileBoard{dir: dir, stem: stem, shard: s}
+}
+
+func (b *FileBoard) path(k int) string {
+	return filepath.Join(b.dir, fmt.Sprintf(".%s-%dof%d.pace", b.stem, k, b.shard.N))
+}
+
+// Publish replaces this shard's note: written beside it, then renamed
+// over it, so a reader never sees half of one.
+func (b *FileBoard) Publish(n PaceNote) error {
+	n.Shard = b.shard.K
+	data, err := json.Marshal(n)
+	if err != nil {
+		return err
+	}
+	path := b.path(b.shard.K)
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// Read returns the other shards' notes; a shard with no note yet, or one
+// that cannot be read, is left out.
+func (b *FileBoard) Read() ([]PaceNote, error) {
+	var notes []PaceNote
+	var errs []error
+	for k := range b.shard.N {
+		if k == b.shard.K {
+			continue
+		}
+		data, err := os.ReadFile(b.path(k))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		var n PaceNote
+		if err == nil {
+			err = json.Unmarshal(data, &n)
+		}
+		if err == nil && n.Shard != k {
+			err = fmt.Errorf("it names shard %d", n.Shard)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("shard %d's pace note: %w", k, err))
+			continue
+		}
+		notes = append(notes, n)
+	}
+	return notes, errors.Join(errs...)
+}
+
+// Remove takes this shard's note away: the others take it as finished.
+func (b *FileBoard) Remove() {
+	os.Remove(b.path(b.shard.K))
+	os.Remove(b.path(b.shard.K) + ".tmp")
+}

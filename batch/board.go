@@ -18,12 +18,13 @@ import (
 type FileBoard struct {
 	dir, stem string
 	shard     Shard
+	last      map[int]PaceNote // the last note read of each shard
 }
 
 // NewFileBoard returns the board of shard s in dir; stem names the run's
 // shards together (the same for every shard of one input).
 func NewFileBoard(dir, stem string, s Shard) *FileBoard {
-	return &FileBoard{dir: dir, stem: stem, shard: s}
+	return &FileBoard{dir: dir, stem: stem, shard: s, last: map[int]PaceNote{}}
 }
 
 func (b *FileBoard) path(k int) string {
@@ -46,8 +47,10 @@ func (b *FileBoard) Publish(n PaceNote) error {
 	return os.Rename(tmp, path)
 }
 
-// Read returns the other shards' notes; a shard with no note yet, or one
-// that cannot be read, is left out.
+// Read returns the other shards' notes. A shard with no note (none yet,
+// or removed when it ended) is left out; one whose note cannot be read
+// this time keeps the last one read, which ages as the shard's would.
+// Read is not safe for concurrent use.
 func (b *FileBoard) Read() ([]PaceNote, error) {
 	var notes []PaceNote
 	var errs []error
@@ -57,6 +60,7 @@ func (b *FileBoard) Read() ([]PaceNote, error) {
 		}
 		data, err := os.ReadFile(b.path(k))
 		if errors.Is(err, fs.ErrNotExist) {
+			delete(b.last, k)
 			continue
 		}
 		var n PaceNote
@@ -68,8 +72,12 @@ func (b *FileBoard) Read() ([]PaceNote, error) {
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("shard %d's pace note: %w", k, err))
+			if last, ok := b.last[k]; ok {
+				notes = append(notes, last)
+			}
 			continue
 		}
+		b.last[k] = n
 		notes = append(notes, n)
 	}
 	return notes, errors.Join(errs...)

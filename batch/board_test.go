@@ -47,9 +47,18 @@ func TestFileBoardNotes(t *testing.T) {
 	if notes, err = b0.Read(); err == nil || len(notes) != 1 {
 		t.Errorf("with a note in shard 2's file that names shard 1: %+v, %v", notes, err)
 	}
+	// One that was read before and cannot be read now stands as it was:
+	// the shard did not stop.
+	os.WriteFile(filepath.Join(dir, ".bulkcancel-0123-1of3.pace"), []byte(`{"shard":1,"pa`), 0o644)
+	if notes, err = b0.Read(); err == nil || len(notes) != 1 || notes[0] != want {
+		t.Errorf("with shard 1's note cut short after it was read: %+v, %v; want its last note", notes, err)
+	}
 
 	b1.Remove()
-	if notes, _ := b0.Read(); len(notes) != 0 && notes[0].Shard == 1 {
+	if notes, _ := b0.Read(); len(notes) != 0 {
 		t.Errorf("shard 1's note read after it was removed: %+v", notes)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".bulkcancel-0123-1of3.pace")); err == nil {
+		t.Error("shard 1's note is still there after Remove")
 	}
 }

@@ -192,5 +192,6 @@ func (p *pacer) pooledShare(now time.Time) float64 {
 // was written would make every shard's own share look smaller than it
 // is, and the pool would sink.
 func (n PaceNote) leftAt(now time.Time) float64 {
-	return math.Max(n.Left-n.Took*now.Sub(n.At).Seconds(), 0)
+	age := max(now.Sub(n.At), 0) // a clock a little ahead of this one
+	return math.Max(n.Left-n.Took*age.Seconds(), 0)
 }

@@ -31,7 +31,8 @@ func (b *FileBoard) path(k int) string {
 	return filepath.Join(b.dir, fmt.Sprintf(".%s-%dof%d.pace", b.stem, k, b.shard.N))
 }
 
-// Publish replaces this shard's note: written beside it, then renamed
+// Publish replaces this shard's note: written to a new file beside it
+// (never one that was there, which might lead elsewhere), then renamed
 // over it, so a reader never sees half of one.
 func (b *FileBoard) Publish(n PaceNote) error {
 	n.Shard = b.shard.K
@@ -40,11 +41,24 @@ func (b *FileBoard) Publish(n PaceNote) error {
 		return err
 	}
 	path := b.path(b.shard.K)
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+	f, err := os.CreateTemp(b.dir, filepath.Base(path)+".tmp-*")
+	if err != nil {
 		return err
 	}
-	return os.Rename(tmp, path)
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(f.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+	}
+	return err
 }
 
 // Read returns the other shards' notes. A shard with no note (none yet,
@@ -86,5 +100,4 @@ func (b *FileBoard) Read() ([]PaceNote, error) {
 // Remove takes this shard's note away: the others take it as finished.
 func (b *FileBoard) Remove() {
 	os.Remove(b.path(b.shard.K))
-	os.Remove(b.path(b.shard.K) + ".tmp")
 }

@@ -26,6 +26,7 @@ type PaceNote struct {
 	Left   float64   `json:"left"`   // rows not yet settled
 	Steady bool      `json:"steady"` // past slow start: the pace is a level the API allowed
 	Took   float64   `json:"took"`   // requests a second the API took from this shard over the last shareTook
+	Cuts   int       `json:"cuts"`   // times the API pushed back and this shard's pace was cut
 }
 
 // PaceBoard is where shards of one input leave notes of their pace for
@@ -53,7 +54,7 @@ func (p *pacer) note(now time.Time) PaceNote {
 	if math.IsInf(pace, 1) {
 		pace = 0
 	}
-	return PaceNote{At: now, Pace: pace, Left: float64(max(p.left, 0)), Steady: !p.slowStart, Took: p.took(now)}
+	return PaceNote{At: now, Pace: pace, Left: float64(max(p.left, 0)), Steady: !p.slowStart, Took: p.took(now), Cuts: p.cuts}
 }
 
 // share takes in the other shards' notes. The pace of a shard whose
@@ -80,13 +81,16 @@ func (p *pacer) share(now time.Time, notes []PaceNote) {
 		}
 	}
 	slices.SortFunc(live, func(a, b PaceNote) int { return cmp.Compare(a.Shard, b.Shard) })
-	left, pool, steady := float64(p.left), p.cur, !p.slowStart
+	left, pool, steady, cut := float64(p.left), p.cur, !p.slowStart, false
 	seen := map[int]bool{}
 	for _, n := range live {
 		left += n.Left
 		pool += n.Pace
 		steady = steady && n.Steady
 		seen[n.Shard] = true
+		if last, ok := p.peers[n.Shard]; ok && n.Cuts > last.Cuts {
+			cut = true
+		}
 	}
 	next, freed := p.cur, false
 	for _, k := range slices.Sorted(maps.Keys(p.peers)) {
@@ -111,6 +115,12 @@ func (p *pacer) share(now time.Time, notes []PaceNote) {
 		next += shareStep * (pool*float64(p.left)/left - next)
 	}
 	next = math.Min(math.Max(next, p.floor), p.ceiling)
+	if cut && !p.slowStart {
+		// Another shard was cut: the pool met the limit, which is this
+		// shard's too. Its probe ends there, and all of them level off
+		// where the pool now is, to probe again together later.
+		defer func() { p.wmax, p.gap, p.grown = p.cur, 0, 0 }()
+	}
 	if next == p.cur {
 		return
 	}

@@ -137,3 +137,23 @@ func TestShardCutTakesItsShareOfWhatTheAPITook(t *testing.T) {
 		}
 	}
 }
+
+// Another shard's cut is the pool meeting the limit: a shard probing
+// above where it levelled off ends its probe and levels off where it is.
+func TestShareLevelsOffWhenAnotherShardIsCut(t *testing.T) {
+	t.Parallel()
+	p, t0 := steadyShard(t, 48, 100)
+	p.wmax, p.grown = 40, 12*time.Second // probing 20 % above its level
+	n := peerNote(1, t0, 48, 100)
+	n.Cuts = 2
+	p.share(t0, []PaceNote{n}) // first seen: its cuts so far say nothing new
+	if p.wmax != 40 || p.grown != 12*time.Second {
+		t.Fatalf("first note: levels off at %.1f after %s; want 40 after 12s, unchanged", p.wmax, p.grown)
+	}
+	t1 := t0.Add(shareEvery)
+	n.At, n.Cuts = t1, 3
+	p.share(t1, []PaceNote{n})
+	if p.wmax != p.cur || p.grown != 0 || p.gap != 0 {
+		t.Errorf("after the other shard's cut: pace %.1f, levels off at %.1f after %s (gap %.1f); want at the pace, from now", p.cur, p.wmax, p.grown, p.gap)
+	}
+}

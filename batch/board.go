@@ -4,10 +4,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 )
+
+// noteMost is the most of a note that is read: a note is some 150 bytes.
+const noteMost = 4096
 
 // FileBoard is a PaceBoard in files: shard K of N writes its note to a
 // hidden file of its own in a directory, and reads the other shards'.
@@ -72,7 +77,7 @@ func (b *FileBoard) Read() ([]PaceNote, error) {
 		if k == b.shard.K {
 			continue
 		}
-		data, err := os.ReadFile(b.path(k))
+		data, err := readNote(b.path(k))
 		if errors.Is(err, fs.ErrNotExist) {
 			delete(b.last, k)
 			continue
@@ -100,4 +105,22 @@ func (b *FileBoard) Read() ([]PaceNote, error) {
 // Remove takes this shard's note away: the others take it as finished.
 func (b *FileBoard) Remove() {
 	os.Remove(b.path(b.shard.K))
+}
+
+// readNote reads the note at path if it is a regular file: opened
+// without waiting (a FIFO put in its place would block the open, and a
+// read of one would wait for a writer), and read no further than
+// noteMost.
+func readNote(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil {
+		return nil, err
+	} else if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	return io.ReadAll(io.LimitReader(f, noteMost))
 }

@@ -79,18 +79,18 @@ const (
 
 // RateReport says how the pace went over a run, for the summary.
 type RateReport struct {
-	Auto    bool    `json:"auto"`              // --rate auto
-	Start   float64 `json:"start"`             // requests a second at the start; 0 means no ceiling
-	Highest float64 `json:"highest"`           // the highest pace set; 0 means no ceiling
-	Final   float64 `json:"final"`             // the pace at the end; 0 means no ceiling
-	Allowed float64 `json:"api_allowed"`       // the rate the API was seen to allow; 0 when it never pushed back
-	HeldBy  HeldBy  `json:"held_by"`           // what held the pace for the longest time
-	Cuts    int     `json:"cuts"`              // times the API pushed back and the pace was cut
-	Undone  int     `json:"cuts_undone"`       // cuts undone: pushback went on at the same share at the lower pace
-	Noise   float64 `json:"pushback_noise"`    // share of answers refused whatever the pace (0 when none was seen)
-	Headers bool    `json:"api_rate_headers"`  // the API sent rate-limit headers
-	Peers   int     `json:"peer_shards"`       // the most other shards whose pace notes were read at once (Config.Board)
-	Ceiling float64 `json:"ceiling,omitempty"` // --rate N or --max-rate; 0 means none
+	Auto    bool    `json:"auto"`                  // --rate auto
+	Start   float64 `json:"start"`                 // requests a second at the start; 0 means no ceiling
+	Highest float64 `json:"highest"`               // the highest pace set; 0 means no ceiling
+	Final   float64 `json:"final"`                 // the pace at the end; 0 means no ceiling
+	Allowed float64 `json:"api_allowed"`           // the rate the API was seen to allow; 0 when it never pushed back
+	HeldBy  HeldBy  `json:"held_by"`               // what held the pace for the longest time
+	Cuts    int     `json:"cuts"`                  // times the API pushed back and the pace was cut
+	Undone  int     `json:"cuts_undone"`           // cuts undone: pushback went on at the same share at the lower pace
+	Noise   float64 `json:"pushback_noise"`        // share of answers refused whatever the pace (0 when none was seen)
+	Headers bool    `json:"api_rate_headers"`      // the API sent rate-limit headers
+	Peers   int     `json:"peer_shards,omitempty"` // the most other shards whose pace notes were live at once (Config.Board)
+	Ceiling float64 `json:"ceiling,omitempty"`     // --rate N or --max-rate; 0 means none
 }
 
 // pacer adapts one shared token bucket to the API. It raises the rate
@@ -144,8 +144,8 @@ type pacer struct {
 	lat        time.Duration // smoothed latency
 	latN       int
 	sched      schedProbe
-	peers      map[int]PaceNote // other shards on the same limit: their last notes (shardpace.go)
-	peersMost  int              // the most of them read at once
+	peers      map[int]*peer // other shards on the same limit, from their notes (shardpace.go)
+	peersMost  int           // the most of them read at once
 
 	held           HeldBy
 	heldFor        map[HeldBy]time.Duration // how long each held the pace
@@ -447,7 +447,13 @@ func (p *pacer) judge(now time.Time) {
 	if p.sharers > 1 && 2*pr.limited > pr.pushes {
 		helped = cutHelpedShared
 	}
-	if pr.pushes == 0 || over(share) < helped*over(pr.share) {
+	// A shard that reads the others' pace cut a share of the pool only,
+	// and the others level off with it: 429s going on after it are the
+	// shared limit still speaking. (Undone, the cut sent the shard back
+	// to slow start, far above its share: eight shards on a limit
+	// without Retry-After saw 5 % of their requests refused.)
+	pooled := p.livePeers() > 0 && 2*pr.limited > pr.pushes
+	if pooled || pr.pushes == 0 || over(share) < helped*over(pr.share) {
 		// The cut helped; when the refusals stopped altogether, the API
 		// has a limit.
 		p.limitSeen = p.limitSeen || pr.pushes == 0
@@ -653,9 +659,9 @@ func (p *pacer) cut(now, sentAt time.Time, bare bool, named time.Duration) {
 			p.probe = &cutProbe{at: now, before: before, share: float64(pushes) / float64(answers+pushes)}
 		}
 	} else if len(p.peers) > 0 && p.est > 0 && active < estimateMinSpan.Seconds() {
-		// A shard that reads the others' notes, refused at once at the
-		// end of a pause: its pace is its share of theirs, a little too
-		// high.
+		// A shard that reads the others' notes, refused within a quarter
+		// second of sending (after a pause, or a cut): its pace is its
+		// share of theirs, a little too high.
 		next = math.Max(math.Min(p.est*cutToEstimate, p.cur*cutMost), p.floor)
 		p.slowStart = false
 		p.wmax, p.gap, p.grown = next, 0, 0

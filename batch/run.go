@@ -30,7 +30,8 @@ type Config struct {
 	Sharers int
 	// Board, when set, is where this shard and the others of its input
 	// leave notes of their pace, so that they share one limit well
-	// (shardpace.go); nil paces on this process's answers alone.
+	// (shardpace.go); nil paces on this process's answers alone. The
+	// notes count rows left, so it needs Rows.
 	Board PaceBoard
 	// Rows is how many rows the run is to send, when known (0 when not):
 	// near the end the pace no longer probes above the level the API
@@ -306,7 +307,7 @@ func Run(ctx context.Context, cfg Config, client *Client, jobs iter.Seq[Job], si
 		}
 		return nil
 	})
-	endShare := sharePace(cfg, pace)
+	endShare := sharePace(cfg, pace, stopCtx.Done())
 	g.Wait() // no goroutine of the group fails: a sink error stops the run instead
 	endShare()
 	cause := context.Cause(stopCtx)

@@ -1,7 +1,6 @@
 package batch
 
 import (
-	"cmp"
 	"errors"
 	"maps"
 	"math"
@@ -27,6 +26,7 @@ type PaceNote struct {
 	Steady bool      `json:"steady"` // past slow start: the pace is a level the API allowed
 	Took   float64   `json:"took"`   // requests a second the API took from this shard over the last shareTook
 	Cuts   int       `json:"cuts"`   // times the API pushed back and this shard's pace was cut
+	Held   bool      `json:"held"`   // at its own ceiling (--rate N, --max-rate)
 }
 
 // PaceBoard is where shards of one input leave notes of their pace for
@@ -39,10 +39,11 @@ type PaceBoard interface {
 }
 
 const (
-	shareEvery = 200 * time.Millisecond // notes are written and read this often
-	shareStale = 2 * time.Second        // a note older than this: its shard stopped
-	shareStep  = 0.5                    // each reading moves the pace this share of the way to its share of the pool
-	shareTook  = 500 * time.Millisecond // what the API took lately is counted over this
+	shareEvery   = 200 * time.Millisecond // notes are written and read this often
+	shareStale   = 2 * time.Second        // a note older than this: its shard stopped
+	shareStep    = 0.5                    // each reading moves the pace this share of the way to its share of the pool
+	shareTook    = 500 * time.Millisecond // what the API took lately is counted over this...
+	shareTookMin = 100 * time.Millisecond // ...of which at least this much unpaused
 )
 
 // note is this shard's note at now (the board names the shard).
@@ -54,14 +55,25 @@ func (p *pacer) note(now time.Time) PaceNote {
 	if math.IsInf(pace, 1) {
 		pace = 0
 	}
-	return PaceNote{At: now, Pace: pace, Left: float64(max(p.left, 0)), Steady: !p.slowStart, Took: p.took(now), Cuts: p.cuts}
+	return PaceNote{At: now, Pace: pace, Left: float64(max(p.left, 0)), Steady: !p.slowStart, Took: p.took(now),
+		Cuts: p.cuts, Held: p.cur >= p.ceiling}
 }
 
-// share takes in the other shards' notes. The pace of a shard whose
-// notes stopped, or that has no rows left, goes to this one in the share
-// its rows left make of those of every shard still sending; and once
-// every shard is past slow start, this one's pace moves toward the
-// pool's share its rows left make, so that all finish together.
+// peer is what this shard knows of another from its notes.
+type peer struct {
+	note    PaceNote
+	changed time.Time // when its note last changed, by this shard's clock
+	live    bool      // its note changed within shareStale
+}
+
+// share takes in the other shards' notes. A shard is live while its note
+// keeps changing (by this shard's clock: the others' may differ, and a
+// note left by a run that was killed never changes) and it has rows left.
+// The pace of a live shard that stops being live goes to this one in the
+// share its rows left make of those of every live shard's; another's cut
+// ends this one's probe; and once every live shard is past slow start,
+// this one's pace moves toward the pool's share its rows left make, so
+// that all finish together.
 func (p *pacer) share(now time.Time, notes []PaceNote) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -69,52 +81,67 @@ func (p *pacer) share(now time.Time, notes []PaceNote) {
 		return
 	}
 	if p.peers == nil {
-		p.peers = map[int]PaceNote{}
+		p.peers = map[int]*peer{}
+	}
+	cut, current := false, map[int]bool{}
+	for _, n := range notes {
+		current[n.Shard] = true
+		pr := p.peers[n.Shard]
+		switch {
+		case pr == nil:
+			// First seen: live if this clock says it is fresh; else it
+			// may be a note left behind, or a clock set apart, and it is
+			// live once it changes.
+			pr = &peer{note: n, changed: now}
+			if age := now.Sub(n.At); age < 0 || age >= shareStale {
+				pr.changed = now.Add(-shareStale)
+			}
+			p.peers[n.Shard] = pr
+			continue
+		case n.At.Equal(pr.note.At):
+			continue
+		}
+		cut = cut || pr.live && n.Cuts > pr.note.Cuts
+		pr.note, pr.changed = n, now
 	}
 	// In the order of the shards, so that every run of the same notes
 	// decides the same.
-	var live []PaceNote
-	for _, n := range notes {
-		if n.Left > 0 && n.Pace > 0 && now.Sub(n.At) < shareStale {
-			n.Left = n.leftAt(now)
-			live = append(live, n)
-		}
-	}
-	slices.SortFunc(live, func(a, b PaceNote) int { return cmp.Compare(a.Shard, b.Shard) })
-	left, pool, steady, cut := float64(p.left), p.cur, !p.slowStart, false
-	seen := map[int]bool{}
-	for _, n := range live {
-		left += n.Left
-		pool += n.Pace
-		steady = steady && n.Steady
-		seen[n.Shard] = true
-		if last, ok := p.peers[n.Shard]; ok && n.Cuts > last.Cuts {
-			cut = true
-		}
-	}
-	next, freed := p.cur, false
+	left, pool, steady, freedPace := float64(p.left), p.cur, !p.slowStart && p.cur < p.ceiling, 0.0
+	var live []*peer
 	for _, k := range slices.Sorted(maps.Keys(p.peers)) {
-		if seen[k] {
-			continue
+		pr := p.peers[k]
+		was := pr.live
+		pr.live = current[k] && now.Sub(pr.changed) < shareStale && pr.note.Left > 0
+		switch {
+		case pr.live:
+			live = append(live, pr)
+			left += pr.leftAt(now)
+			pool += pr.note.Pace
+			// A shard with no ceiling (pace 0) or held at its own keeps
+			// the pool from being shared out.
+			steady = steady && pr.note.Steady && pr.note.Pace > 0 && !pr.note.Held
+		case was:
+			// Finished, stopped or gone: its pace is free.
+			freedPace += pr.note.Pace
 		}
-		// Finished or stopped: its pace is free. The others take their
-		// shares of it too, each when it reads that: evening out before
-		// they all did would undo some of this.
-		if !p.slowStart {
-			next += p.peers[k].Pace * float64(p.left) / left
-			freed = true
+		if !current[k] {
+			delete(p.peers, k)
 		}
-		delete(p.peers, k)
-	}
-	for _, n := range live {
-		p.peers[n.Shard] = n
 	}
 	p.peersMost = max(p.peersMost, len(live))
-	if steady && !freed && len(live) > 0 && !now.Before(p.pauseUntil) && p.probe == nil {
-		pool += next - p.cur
+	next := p.cur
+	switch {
+	case freedPace > 0 && !p.slowStart:
+		// The others take their shares of it too, each when it reads
+		// that: evening out before they all did would undo some of this.
+		next += freedPace * float64(p.left) / left
+	case steady && len(live) > 0 && !now.Before(p.pauseUntil) && p.probe == nil:
 		next += shareStep * (pool*float64(p.left)/left - next)
 	}
 	next = math.Min(math.Max(next, p.floor), p.ceiling)
+	if p.hdrCap > 0 {
+		next = math.Min(next, p.hdrCap)
+	}
 	if cut && !p.slowStart {
 		// Another shard was cut: the pool met the limit, which is this
 		// shard's too. Its probe ends there, and all of them level off
@@ -135,10 +162,14 @@ func (p *pacer) share(now time.Time, notes []PaceNote) {
 }
 
 // sharePace writes this shard's note to cfg.Board and reads the others'
-// every shareEvery until the returned func is called. A board that
-// fails is logged once (at debug) and tried again: the run paces on its
-// own answers meanwhile.
-func sharePace(cfg Config, p *pacer) (end func()) {
+// every shareEvery until stopped (the run stops dispatching: its note
+// then says no rows are left, so the others take its pace while it lets
+// the requests in flight finish) or the returned func is called. A
+// board that fails is logged once (at debug) and tried again: the run
+// paces on its own answers meanwhile. The returned func waits for the
+// board no longer than shareEvery: a note on a volume that hangs must
+// not keep the run from ending and writing its report.
+func sharePace(cfg Config, p *pacer, stopped <-chan struct{}) (end func()) {
 	if cfg.Board == nil {
 		return func() {}
 	}
@@ -146,11 +177,30 @@ func sharePace(cfg Config, p *pacer) (end func()) {
 	go func() {
 		defer close(done)
 		logged := false
-		for {
+		gone := func() bool {
+			select {
+			case <-stopped: // first: the others may take its pace
+				n := p.note(cfg.Clock.Now())
+				n.Left = 0
+				cfg.Board.Publish(n)
+				return true
+			default:
+			}
 			select {
 			case <-stop:
-				return
+				return true
+			default:
+				return false
+			}
+		}
+		for !gone() {
+			select {
+			case <-stop:
+			case <-stopped:
 			case <-cfg.Clock.After(shareEvery):
+			}
+			if gone() {
+				return
 			}
 			err := cfg.Board.Publish(p.note(cfg.Clock.Now()))
 			notes, rerr := cfg.Board.Read()
@@ -163,19 +213,24 @@ func sharePace(cfg Config, p *pacer) (end func()) {
 	}()
 	return func() {
 		close(stop)
-		<-done
+		select {
+		case <-done:
+		case <-cfg.Clock.After(shareEvery):
+		}
 	}
 }
 
 // took is the rate the API took this shard's requests at over the last
-// shareTook (since the run began, when that is sooner), pauses included.
+// shareTook, while it was not paused: 0 when it was paused all along.
+// Counted over the pause too, a shard cut soon after one read a small
+// part of its pace.
 func (p *pacer) took(now time.Time) float64 {
 	span := min(shareTook, now.Sub(p.begun))
-	if span <= 0 {
+	_, answers, active := p.exact(span)
+	if active < shareTookMin.Seconds() {
 		return 0
 	}
-	_, answers, _ := p.exact(span)
-	return answers / span.Seconds()
+	return answers / active
 }
 
 // pooledShare is the share of what the API took from every shard of the
@@ -185,8 +240,8 @@ func (p *pacer) took(now time.Time) float64 {
 func (p *pacer) pooledShare(now time.Time) float64 {
 	took, left, all, n := p.took(now), float64(max(p.left, 0)), float64(max(p.left, 0)), 0
 	for _, k := range slices.Sorted(maps.Keys(p.peers)) {
-		if pr := p.peers[k]; pr.Left > 0 && now.Sub(pr.At) < shareStale {
-			took += pr.Took
+		if pr := p.peers[k]; pr.live {
+			took += pr.note.Took
 			all += pr.leftAt(now)
 			n++
 		}
@@ -197,11 +252,26 @@ func (p *pacer) pooledShare(now time.Time) float64 {
 	return took * left / all
 }
 
-// leftAt is how many rows the note's shard has left at now: as many
-// fewer than it said as the API took since. Rows counted when the note
-// was written would make every shard's own share look smaller than it
-// is, and the pool would sink.
-func (n PaceNote) leftAt(now time.Time) float64 {
-	age := max(now.Sub(n.At), 0) // a clock a little ahead of this one
-	return math.Max(n.Left-n.Took*age.Seconds(), 0)
+// leftAt is how many rows the shard has left at now: as many fewer than
+// its note said as the API took since it was written. Rows counted when
+// the note was written would make every shard's own share look smaller
+// than it is, and the pool would sink (by 1 % a second, and more for
+// two shards).
+func (pr *peer) leftAt(now time.Time) float64 {
+	age := now.Sub(pr.note.At)
+	if age < 0 || age > shareStale {
+		// The clocks are set apart: count from when the note was read.
+		age = now.Sub(pr.changed)
+	}
+	return math.Max(pr.note.Left-pr.note.Took*age.Seconds(), 0)
+}
+
+// livePeers is how many other shards' notes are live.
+func (p *pacer) livePeers() (n int) {
+	for _, pr := range p.peers {
+		if pr.live {
+			n++
+		}
+	}
+	return n
 }

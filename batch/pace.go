@@ -514,10 +514,14 @@ func (p *pacer) headerCap(q Quota) {
 		return
 	}
 	p.hdrCap = perSec
-	if p.cur > perSec || p.slowStart {
+	// The limit the headers name is the key's: a shard of N starts at
+	// its Nth (each going straight to the whole, four shards were
+	// refused at once and cut blind to 1/s).
+	level := perSec / float64(p.sharers)
+	if p.cur > level || p.slowStart {
 		p.slowStart = false
-		p.wmax, p.gap, p.grown = perSec, 0, probeAfter
-		p.set(math.Max(p.floor, math.Min(perSec, p.ceiling)))
+		p.wmax, p.gap, p.grown = level, 0, probeAfter
+		p.set(math.Max(p.floor, math.Min(level, p.ceiling)))
 	}
 }
 

@@ -153,6 +153,13 @@ func TestPacerHeadersSetThePace(t *testing.T) {
 	if r, _ := p2.status(); r != 50 {
 		t.Errorf("pace %.1f/s above --max-rate 50", r)
 	}
+	// The policy is the key's: a shard of 4 starts at its quarter, and
+	// may rise to the whole (the others may have finished).
+	p3, _ := pacerAt(t, func(c *Config) { c.MaxRate, c.Sharers = 1000, 4 })
+	exchange(p3, t0, a)
+	if r, _ := p3.status(); r != 37.5 || p3.hdrCap != 150 {
+		t.Errorf("a shard of 4: pace %.1f/s, capped at %.1f; want 37.5, 150", r, p3.hdrCap)
+	}
 }
 
 func TestPacerConcurrencyBinds(t *testing.T) {

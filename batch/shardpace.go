@@ -129,6 +129,11 @@ func (p *pacer) share(now time.Time, notes []PaceNote) {
 		}
 	}
 	p.peersMost = max(p.peersMost, len(live))
+	if p.hdrCap > 0 {
+		// The API's headers name the key's limit: the pool's, not this
+		// shard's.
+		pool = math.Min(pool, p.hdrCap)
+	}
 	next := p.cur
 	switch {
 	case freedPace > 0 && !p.slowStart:

@@ -1009,6 +1009,9 @@ func (p *pacer) report() RateReport {
 		HeldBy: held, Cuts: p.cuts, Undone: p.undone, Noise: math.Round(p.noise*1000) / 1000,
 		Headers: p.hdrSeen, Ceiling: inf(p.ceiling), Peers: p.peersMost}
 	switch {
+	case p.hdrCap > 0 && p.sharers > 1:
+		// The headers name the key's limit; a shard's is its share.
+		r.Allowed = inf(math.Min(p.hdrCap, p.wmax))
 	case p.hdrCap > 0:
 		r.Allowed = inf(p.hdrCap)
 	case p.limitSeen && p.cur <= 1.1*p.wmax:

@@ -157,8 +157,8 @@ func TestPacerHeadersSetThePace(t *testing.T) {
 	// may rise to the whole (the others may have finished).
 	p3, _ := pacerAt(t, func(c *Config) { c.MaxRate, c.Sharers = 1000, 4 })
 	exchange(p3, t0, a)
-	if r, _ := p3.status(); r != 37.5 || p3.hdrCap != 150 {
-		t.Errorf("a shard of 4: pace %.1f/s, capped at %.1f; want 37.5, 150", r, p3.hdrCap)
+	if r, _ := p3.status(); r != 37.5 || p3.hdrCap != 150 || p3.report().Allowed != 37.5 {
+		t.Errorf("a shard of 4: pace %.1f/s, capped at %.1f, allowed %.1f; want 37.5, 150 and its share, 37.5", r, p3.hdrCap, p3.report().Allowed)
 	}
 }
 

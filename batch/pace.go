@@ -520,7 +520,7 @@ func (p *pacer) headerCap(q Quota) {
 	level := perSec / float64(p.sharers)
 	if p.cur > level || p.slowStart {
 		p.slowStart = false
-		p.wmax, p.gap, p.grown = level, 0, probeAfter
+		p.wmax, p.gap, p.grown = level, 0, p.levelFor() // at the level, not below it
 		p.set(math.Max(p.floor, math.Min(level, p.ceiling)))
 	}
 }
@@ -814,19 +814,25 @@ func (p *pacer) answeredLately() bool {
 	return answers > 0
 }
 
+// levelFor is how long after a cut the cubic levels off before it
+// probes: probeAfter, or 2/N of it for a shard of N. Shards finish at
+// different times, and the ones left must take up the share the others
+// leave; a probe that fails costs one of them a pause, about 1/N of the
+// whole. So each levels off for 2/N of the time and then probes N times
+// as fast.
+func (p *pacer) levelFor() time.Duration {
+	return probeAfter * 2 / time.Duration(max(p.sharers, 2))
+}
+
 // cubic is CUBIC's window curve as a rate: from wmax-gap right after a
 // cut, it regains the gap by probeAfter, stays near wmax, then rises ever
 // faster to probe for more: 3 % above wmax probeAfter after the probe
 // starts, 24 % after twice that.
 func (p *pacer) cubic(t time.Duration) float64 {
 	k := probeAfter.Seconds()
-	k0, speed := k, 1.0
+	k0, speed := p.levelFor().Seconds(), 1.0
 	if n := float64(p.sharers); n > 1 {
-		// Shards finish at different times, and the ones left must take
-		// up the share the others leave; a probe that fails costs one of
-		// them a pause, about 1/N of the whole. So each levels off for
-		// 2/N of the time and then probes N times as fast.
-		k0, speed = 2*k/n, n
+		speed = n
 	}
 	x := t.Seconds() - k0
 	if x < 0 {

@@ -526,9 +526,6 @@ func TestPacerSimulatedShardsReadingNotes(t *testing.T) {
 			t.Run(fmt.Sprintf("%d shards %s", n, mode), func(t *testing.T) {
 				t.Parallel()
 				least := map[int]float64{2: 0.78, 4: 0.85, 8: 0.85}[n]
-				if mode == "headers" && n == 8 {
-					least = 0.8 // a probe of eight shards past the headers' whole limit costs more
-				}
 				for _, latency := range []time.Duration{time.Millisecond, 7 * time.Millisecond, 20 * time.Millisecond} {
 					api := simAPI{limit: 150, burst: 15, retryAfter: mode != "bare", headers: mode == "headers"}
 					cfg := simConfig()

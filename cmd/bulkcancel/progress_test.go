@@ -452,7 +452,8 @@ func TestPaceSummary(t *testing.T) {
 	}
 	// A shard's figure is its share of the key's limit: no --rate of it
 	// for next time, but the way to the whole.
-	if got := paceSummary(r, 4); !strings.Contains(got, "The API allowed this shard about 146/s, its share of the key's limit, which the 4 shards share unequally") ||
+	if got := paceSummary(r, 4); !strings.Contains(got, "The API allowed this shard about 146/s, its share of the key's limit; it read no other shard's pace, so the 4 shards shared it unequally.") ||
+		!strings.Contains(got, "Shards whose reports are in one directory read one another's pace") ||
 		!strings.Contains(got, "--rate of that over 4 on every shard") || strings.Contains(got, "--rate 146") {
 		t.Errorf("a shard of 4: %q", got)
 	}

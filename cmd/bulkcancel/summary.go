@@ -211,7 +211,7 @@ func paceSummary(r *batch.RateReport, shards int) string {
 		}
 		line += fmt.Sprintf(" The API allowed this shard about %s, its share of the key's limit: it read the pace of %s beside the reports, and they shared the limit by their rows left.", rate(r.Allowed), others)
 	case r.Allowed > 0 && shards > 1:
-		line += fmt.Sprintf(" The API allowed this shard about %s, its share of the key's limit, which the %d shards share unequally; a run without --shard names the whole limit, and --rate of that over %d on every shard uses it best.", rate(r.Allowed), shards, shards)
+		line += fmt.Sprintf(" The API allowed this shard about %s, its share of the key's limit; it read no other shard's pace, so the %d shards shared it unequally. Shards whose reports are in one directory read one another's pace and share the limit evenly; where they cannot, a run without --shard names the whole limit, and --rate of that over %d on every shard uses it best.", rate(r.Allowed), shards, shards)
 	case r.Allowed > 0:
 		line += fmt.Sprintf(" The API allowed about %s; --rate %s starts there next time (and never goes above it).", rate(r.Allowed), trimRate(r.Allowed))
 	}

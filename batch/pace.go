@@ -513,14 +513,19 @@ func (p *pacer) headerCap(q Quota) {
 	if perSec == p.hdrCap {
 		return
 	}
-	p.hdrCap = perSec
 	// The limit the headers name is the key's: a shard of N starts at
 	// its Nth (each going straight to the whole, four shards were
-	// refused at once and cut blind to 1/s).
-	level := perSec / float64(p.sharers)
+	// refused at once and cut blind to 1/s); when the limit changes
+	// later, a shard may be running above its Nth, and is only kept
+	// under the new limit.
+	level := perSec
+	if p.hdrCap == 0 || p.slowStart {
+		level = perSec / float64(p.sharers)
+	}
+	p.hdrCap = perSec
 	if p.cur > level || p.slowStart {
 		p.slowStart = false
-		p.wmax, p.gap, p.grown = level, 0, p.levelFor() // at the level, not below it
+		p.wmax, p.gap, p.grown = level, 0, p.levelFor() // the cubic at the level, about to probe
 		p.set(math.Max(p.floor, math.Min(level, p.ceiling)))
 	}
 }
@@ -678,6 +683,12 @@ func (p *pacer) cut(now, sentAt time.Time, bare bool, named time.Duration) {
 		// off there. Slow start from a blind cut would measure the
 		// others' pauses again.
 		next = math.Max(math.Min(p.est/float64(p.sharers), p.cur), p.floor)
+		p.slowStart = false
+		p.wmax, p.gap, p.grown = next, 0, 0
+	} else if p.sharers > 1 && p.hdrCap > 0 {
+		// A shard told the key's limit by the headers, refused before it
+		// could measure: it levels off at its share of that limit.
+		next = math.Max(math.Min(p.cur, p.hdrCap/float64(p.sharers)), p.floor)
 		p.slowStart = false
 		p.wmax, p.gap, p.grown = next, 0, 0
 	} else {
@@ -1016,8 +1027,10 @@ func (p *pacer) report() RateReport {
 		Headers: p.hdrSeen, Ceiling: inf(p.ceiling), Peers: p.peersMost}
 	switch {
 	case p.hdrCap > 0 && p.sharers > 1:
-		// The headers name the key's limit; a shard's is its share.
-		r.Allowed = inf(math.Min(p.hdrCap, p.wmax))
+		// The headers name the key's limit; a shard's is its share: where
+		// it levelled off, or the pace it ran at (a --rate under its
+		// share, or alone at the end), never above the key's.
+		r.Allowed = inf(math.Min(p.hdrCap, math.Max(p.wmax, p.cur)))
 	case p.hdrCap > 0:
 		r.Allowed = inf(p.hdrCap)
 	case p.limitSeen && p.cur <= 1.1*p.wmax:

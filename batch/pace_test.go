@@ -160,6 +160,30 @@ func TestPacerHeadersSetThePace(t *testing.T) {
 	if r, _ := p3.status(); r != 37.5 || p3.hdrCap != 150 || p3.report().Allowed != 37.5 {
 		t.Errorf("a shard of 4: pace %.1f/s, capped at %.1f, allowed %.1f; want 37.5, 150 and its share, 37.5", r, p3.hdrCap, p3.report().Allowed)
 	}
+	// Alone at the end, it ran at the whole: a new, lower limit keeps it
+	// under that, not at a quarter of it, and it was allowed what it ran at.
+	p3.set(150)
+	b := a
+	b.Quota.Limit = 290 // 145/s
+	exchange(p3, t0.Add(time.Second), b)
+	if r, _ := p3.status(); r != 145 || p3.report().Allowed != 145 {
+		t.Errorf("a shard at 150/s told of a limit of 145/s: pace %.1f/s, allowed %.1f; want 145, 145", r, p3.report().Allowed)
+	}
+	// A shard at --rate 37.5, its share, is allowed that.
+	p4, _ := pacerAt(t, func(c *Config) { c.AutoRate, c.Rate, c.Sharers = false, 37.5, 4 })
+	exchange(p4, t0, a)
+	if r, _ := p4.status(); r != 37.5 || p4.report().Allowed != 37.5 {
+		t.Errorf("a shard of 4 at --rate 37.5: pace %.1f/s, allowed %.1f; want 37.5, 37.5", r, p4.report().Allowed)
+	}
+	// Refused at once, with the quota spent, a shard levels off at its
+	// share of the headers' limit rather than cutting blind.
+	p5, _ := pacerAt(t, func(c *Config) { c.MaxRate, c.Sharers = 1000, 4 })
+	spent := status(429, RateLimited, 0)
+	spent.Quota = Quota{Limit: 300, Window: 2 * time.Second, Remaining: 0, Reset: time.Second}
+	exchange(p5, t0, spent)
+	if r, _ := p5.status(); r != 37.5 || p5.slowStart {
+		t.Errorf("a shard of 4 refused at once with the quota spent: pace %.1f/s, slow start %v; want its share, 37.5, levelled off", r, p5.slowStart)
+	}
 }
 
 func TestPacerConcurrencyBinds(t *testing.T) {

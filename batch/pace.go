@@ -535,8 +535,8 @@ func (p *pacer) headerCap(q Quota) {
 // it pushed back at, or of what was really sent when that was less), and
 // the cubic then levels off there. Without, it halves the pace (to an
 // eighth when the pushback came at once) and starts slow start again from
-// there, as TCP does after a loss it cannot measure; a shard refused at
-// once after a pause levels off at its last estimate over N instead.
+// there, as TCP does after a loss it cannot measure; a shard levels off
+// where shardLevel says instead, when it says.
 // sentAt is when the request pushed back left; named is the pause the
 // pushback asked for (its Retry-After, capped), 0 when none.
 func (p *pacer) cut(now, sentAt time.Time, bare bool, named time.Duration) {
@@ -667,30 +667,9 @@ func (p *pacer) cut(now, sentAt time.Time, bare bool, named time.Duration) {
 		if bare {
 			p.probe = &cutProbe{at: now, before: before, share: float64(pushes) / float64(answers+pushes)}
 		}
-	} else if len(p.peers) > 0 && p.est > 0 && active < estimateMinSpan.Seconds() {
-		// A shard that reads the others' notes, refused within a quarter
-		// second of sending (after a pause, or a cut): its pace is its
-		// share of theirs, a little too high.
-		next = math.Max(math.Min(p.est*cutToEstimate, p.cur*cutMost), p.floor)
-		p.slowStart = false
-		p.wmax, p.gap, p.grown = next, 0, 0
-	} else if p.sharers > 1 && p.est > 0 && active < estimateMinSpan.Seconds() {
-		// A shard refused at once at the end of a pause: the pace it came
-		// back at was measured while other shards paused and left it
-		// their shares (the last one refused as they ramp up together
-		// reads nearly the whole limit). Its own share lies between the
-		// estimate over N and the estimate: it takes the least and levels
-		// off there. Slow start from a blind cut would measure the
-		// others' pauses again.
-		next = math.Max(math.Min(p.est/float64(p.sharers), p.cur), p.floor)
-		p.slowStart = false
-		p.wmax, p.gap, p.grown = next, 0, 0
-	} else if p.sharers > 1 && p.hdrCap > 0 {
-		// A shard told the key's limit by the headers, refused before it
-		// could measure: it levels off at its share of that limit.
-		next = math.Max(math.Min(p.cur, p.hdrCap/float64(p.sharers)), p.floor)
-		p.slowStart = false
-		p.wmax, p.gap, p.grown = next, 0, 0
+	} else if level := p.shardLevel(active); level > 0 {
+		next = math.Max(level, p.floor)
+		p.levelOffAt(next)
 	} else {
 		p.blindFor = now.Sub(sentAt)
 		next = base * cutBlind
@@ -823,6 +802,40 @@ func (p *pacer) nearEnd() bool {
 func (p *pacer) answeredLately() bool {
 	_, answers, _, _ := p.recent(ringSlots * ringSlot)
 	return answers > 0
+}
+
+// shardLevel is where a shard refused before it could measure levels
+// off, 0 for a lone process or when it has nothing to go by; slow start
+// from a blind cut would measure the other shards' pauses again:
+//   - refused within a quarter second of sending (after a pause or a
+//     cut), reading the others' notes: its pace is its share of theirs,
+//     a little too high, so just under its estimate;
+//   - the same without notes: the pace it came back at was measured
+//     while other shards paused and left it their shares (the last one
+//     refused as they ramp up together reads nearly the whole limit).
+//     Its own share lies between the estimate over N and the estimate:
+//     it takes the least;
+//   - told the key's limit by rate-limit headers: its Nth of that.
+func (p *pacer) shardLevel(active float64) float64 {
+	n := float64(p.sharers)
+	atOnce := p.est > 0 && active < estimateMinSpan.Seconds()
+	switch {
+	case n == 1:
+		return 0
+	case atOnce && p.livePeers() > 0:
+		return math.Min(p.est*cutToEstimate, p.cur*cutMost)
+	case atOnce:
+		return math.Min(p.est/n, p.cur)
+	case p.hdrCap > 0:
+		return math.Min(p.cur, p.hdrCap/n)
+	}
+	return 0
+}
+
+// levelOffAt has the cubic level off at r from now on, out of slow start.
+func (p *pacer) levelOffAt(r float64) {
+	p.slowStart = false
+	p.wmax, p.gap, p.grown = r, 0, 0
 }
 
 // levelFor is how long after a cut the cubic levels off before it

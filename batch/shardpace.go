@@ -151,7 +151,7 @@ func (p *pacer) share(now time.Time, notes []PaceNote) {
 		// Another shard was cut: the pool met the limit, which is this
 		// shard's too. Its probe ends there, and all of them level off
 		// where the pool now is, to probe again together later.
-		defer func() { p.wmax, p.gap, p.grown = p.cur, 0, 0 }()
+		defer func() { p.levelOffAt(p.cur) }()
 	}
 	if next == p.cur {
 		return
@@ -182,30 +182,24 @@ func sharePace(cfg Config, p *pacer, stopped <-chan struct{}) (end func()) {
 	go func() {
 		defer close(done)
 		logged := false
-		gone := func() bool {
-			select {
-			case <-stopped: // first: the others may take its pace
-				n := p.note(cfg.Clock.Now())
-				n.Left = 0
-				cfg.Board.Publish(n)
-				return true
-			default:
-			}
-			select {
-			case <-stop:
-				return true
-			default:
-				return false
-			}
-		}
-		for !gone() {
+		for {
 			select {
 			case <-stop:
 			case <-stopped:
 			case <-cfg.Clock.After(shareEvery):
 			}
-			if gone() {
+			select {
+			case <-stopped: // first: the others may take its pace
+				n := p.note(cfg.Clock.Now())
+				n.Left = 0
+				cfg.Board.Publish(n)
 				return
+			default:
+			}
+			select {
+			case <-stop:
+				return
+			default:
 			}
 			err := cfg.Board.Publish(p.note(cfg.Clock.Now()))
 			notes, rerr := cfg.Board.Read()

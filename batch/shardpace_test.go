@@ -314,3 +314,23 @@ func TestRunStoppedSaysNoRowsAreLeft(t *testing.T) {
 		t.Errorf("last of %d notes: %+v; want one that says no rows are left", count, n)
 	}
 }
+
+// A note seen but never live (left by a killed run) does not make a
+// shard level off as one that reads the others' pace.
+func TestShardLevelNeedsLiveNotes(t *testing.T) {
+	t.Parallel()
+	p, t0 := pacerAt(t, func(c *Config) { c.Sharers, c.Rows = 4, 100 })
+	p.slowStart, p.est = false, 40
+	p.set(40)
+	p.share(t0, []PaceNote{peerNote(1, t0.Add(-time.Hour), 40, 100)})
+	if got := p.shardLevel(0.1); got != 10 {
+		t.Errorf("beside a note left behind: levels off at %.1f, want the estimate over 4, 10", got)
+	}
+	meet(p, t0.Add(shareEvery), peerNote(1, t0.Add(shareEvery), 40, 100))
+	if got := p.shardLevel(0.1); !near(got, 36) {
+		t.Errorf("beside a live shard: levels off at %.1f, want 36 (0.9 of the pace, under 0.95 of the estimate)", got)
+	}
+	if p.sharers = 1; p.shardLevel(0.1) != 0 {
+		t.Error("a lone process levelled off instead of cutting blind")
+	}
+}
